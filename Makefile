@@ -1,0 +1,57 @@
+# Two commands on a fresh machine: `make run` and `make test`. Nothing else by hand.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install install-dev browser messages clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP_RUN): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(STAMP_DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP_RUN) $@
+
+install: $(STAMP_RUN)
+install-dev: $(STAMP_DEV)
+
+## Serve the demo town on http://$(HOST):$(PORT) (SQLite under var/ unless DATABASE_URL is set).
+run: $(STAMP_RUN)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo --if-empty
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/python manage.py demo_accounts
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --graceful-timeout 5
+
+## The whole suite on SQLite (or on PostgreSQL when DATABASE_URL is set), browser tests included.
+test: $(STAMP_DEV) browser
+	$(BIN)/python -m pytest -p no:cacheprovider --create-db $(PYTEST_ARGS)
+
+## Chromium for the browser tests: Debian's package, installed if missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests (needs root and the Debian mirror)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "Could not install chromium: run 'apt-get install chromium' as root."; exit 1; }; }
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## Recompile translations after editing locale/*/LC_MESSAGES/django.po
+messages: $(STAMP_DEV)
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/static var/test.sqlite3*

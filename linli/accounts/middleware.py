@@ -1,0 +1,23 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+
+class IdleTimeoutMiddleware:
+    """Log a session out after settings.SESSION_IDLE_TIMEOUT seconds without a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        now = int(time.time())
+        last = session.get("last_seen")
+        if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT and "_auth_user_id" in session:
+            logout(request)
+            session = request.session
+        # Write at most once a minute so each request does not rewrite the session row.
+        if last is None or now - last >= 60:
+            session["last_seen"] = now
+        return self.get_response(request)

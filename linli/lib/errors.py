@@ -1,0 +1,29 @@
+"""Domain errors raised by actions; each interface maps them to its own format.
+
+Pages show the message; the JSON API answers {"code": ..., "message": ...} with `status`.
+"""
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class Conflict(DomainError):
+    """The object changed under us (compare-and-set lost) or the transition is not allowed now."""
+
+    status = 409
+    code = "conflict"
+
+
+class NotAllowed(DomainError):
+    """The actor may see the object but not do this to it."""
+
+    status = 403
+    code = "forbidden"

@@ -1,0 +1,1 @@
+"""Read-only queries and pages that aggregate across apps: community and grid pages, dashboards, reports."""

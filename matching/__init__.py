@@ -1,0 +1,1 @@
+"""Pure matching engine (no Django): filled by the dispatch issue."""
