@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "linli.orgs",
     "linli.accounts",
     "linli.people",
+    "linli.reports",
+    "linli.demo",
 ]
 
 MIDDLEWARE = [
@@ -97,7 +99,8 @@ else:
                     "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;PRAGMA busy_timeout=30000;"
                 ),
             },
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # A file, not :memory:, so concurrency tests' threads share it.
+            "TEST": {"NAME": env_str("LINLI_SQLITE_TEST_PATH", str(VAR_DIR / "test.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,4 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("linli.accounts.urls")),
+    path("", include("linli.people.urls")),
+    path("", include("linli.reports.urls")),
+    path("registers/", include("linli.people.register_urls")),
 ]
