@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "linli.orgs",
     "linli.accounts",
     "linli.people",
+    "linli.orders",
     "linli.reports",
     "linli.demo",
 ]

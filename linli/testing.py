@@ -152,3 +152,22 @@ def make_category(town, **kw) -> Category:
 def register_approved(member, community):
     reg = people_actions.request_registration(member, community=community, actor=None)
     return people_actions.approve_registration(reg, actor=None)
+
+
+def make_order(community, *, actor=None, household=None, status=None, **kw):
+    """An order submitted through the action; `status` jumps it there for arrangement only."""
+    from linli.orders import actions as order_actions
+    from linli.orders.models import Order
+
+    order = order_actions.submit_order(
+        actor=actor,
+        community=community,
+        household=household,
+        title=kw.pop("title", f"诉求{n()}"),
+        address=kw.pop("address", "" if household else "测试路1号"),
+        **kw,
+    )
+    if status is not None:
+        Order.objects.filter(pk=order.pk).update(status=status)  # arrange only
+        order.refresh_from_db()
+    return order

@@ -18,6 +18,8 @@ def _immediate_tasks(settings):
     # Tasks run in-process in tests unless a test asks for the database backend.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SMS_BACKEND = "linli.lib.sms.LocmemBackend"
+    # PBKDF2's deliberate slowness makes every persona cost ~0.3 s; tests don't need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
