@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "linli.people",
     "linli.orders",
     "linli.reports",
+    "linli.api",
     "linli.demo",
 ]
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("linli.api.urls")),
     path("", include("linli.accounts.urls")),
     path("", include("linli.people.urls")),
     path("", include("linli.reports.urls")),
