@@ -30,7 +30,11 @@ run: $(STAMP_RUN)
 	$(BIN)/python manage.py demo --if-empty
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py demo_accounts
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --graceful-timeout 5
+	@# The task worker (notifications) and the periodic sweep run beside gunicorn and stop with it.
+	@$(BIN)/python manage.py db_worker --interval 1 --verbosity 0 & worker=$$!; \
+	 (while sleep 60; do $(BIN)/python manage.py sweep >/dev/null; done) & sweeper=$$!; \
+	 trap 'kill $$worker $$sweeper 2>/dev/null' EXIT INT TERM; \
+	 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --graceful-timeout 5
 
 ## The whole suite on SQLite (or on PostgreSQL when DATABASE_URL is set), browser tests included.
 test: $(STAMP_DEV) browser

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from linli.lib.errors import Conflict
+from linli.lib.tasks import requeue_stale_tasks
 from linli.orders import actions
 from linli.orders.models import Order, Status
 
@@ -19,9 +20,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=1000, help="rows per query (default 1000)")
+        parser.add_argument(
+            "--stale-task-minutes",
+            type=float,
+            default=5.0,
+            help="requeue background tasks running longer than this (a killed worker's; default 5)",
+        )
 
-    def handle(self, *args, batch, **options):
+    def handle(self, *args, batch, stale_task_minutes, **options):
         now = timezone.now()
+        requeued = requeue_stale_tasks(dt.timedelta(minutes=stale_task_minutes))
         flagged = 0
         for order in Order.objects.overdue(now).select_related("community").iterator(chunk_size=batch):
             flagged += actions.flag_overdue_order(order, now=now)
@@ -38,5 +46,5 @@ class Command(BaseCommand):
             except Conflict:
                 continue  # rated or reopened meanwhile
             closed += 1
-        self.stdout.write(f"sweep: {flagged} overdue flagged, {closed} unrated closed")
+        self.stdout.write(f"sweep: {flagged} overdue flagged, {closed} unrated closed, {requeued} tasks requeued")
         return None
