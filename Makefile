@@ -40,12 +40,12 @@ run: $(STAMP_RUN)
 test: $(STAMP_DEV) browser
 	$(BIN)/python -m pytest -p no:cacheprovider --create-db $(PYTEST_ARGS)
 
-## Chromium for the browser tests: Debian's package, installed if missing.
+## Chromium and a CJK font for the browser tests: Debian's packages, installed if missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests (needs root and the Debian mirror)…"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || { echo "Could not install chromium: run 'apt-get install chromium' as root."; exit 1; }; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; } || { \
+	  echo "Installing Debian's chromium and fonts-noto-cjk for the browser tests (needs root and the Debian mirror)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	  || { echo "Could not install them: run 'apt-get install chromium fonts-noto-cjk' as root."; exit 1; }; }
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff format --check .

@@ -20,6 +20,11 @@ def _immediate_tasks(settings):
     settings.SMS_BACKEND = "linli.lib.sms.LocmemBackend"
     # PBKDF2's deliberate slowness makes every persona cost ~0.3 s; tests don't need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # {% static %} without a collectstatic manifest (DEBUG is off in tests).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from linli.accounts.models import ROLE_SCOPE_FIELD, AuditEntry, RoleAssignment, User
+from linli.accounts.models import ROLE_SCOPE_FIELD, AuditEntry, Notification, RoleAssignment, User
 from linli.lib.errors import DomainError
 
 
@@ -61,3 +61,14 @@ def notify(users, *, title: str, body: str = "", url: str = "", dedupe_key: str)
     if not user_ids:
         return
     transaction.on_commit(lambda: deliver_notification.enqueue(user_ids, str(title), str(body), url, dedupe_key))
+
+
+def mark_notifications_read(*, actor: User, ids=None) -> int:
+    """Mark the actor's own unread notifications read (all of them, or those in `ids`).
+
+    Returns how many changed; someone else's notification is never touched.
+    """
+    unread = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(id__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -21,3 +21,18 @@ class IdleTimeoutMiddleware:
         if last is None or now - last >= 60:
             session["last_seen"] = now
         return self.get_response(request)
+
+
+class ChineseFirstMiddleware:
+    """Simplified Chinese unless the user chose another language (the language cookie).
+
+    Django's LocaleMiddleware would otherwise follow the browser's Accept-Language, and an
+    English-language phone would get English by default; the product is Chinese first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
