@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", include("linli.api.urls")),
     path("", include("linli.accounts.urls")),
     path("", include("linli.people.urls")),
+    path("", include("linli.orders.urls")),
     path("", include("linli.reports.urls")),
     path("registers/", include("linli.people.register_urls")),
 ]
