@@ -58,7 +58,7 @@ def test_killed_worker_delivers_each_notification_exactly_once(settings):
 
     worker = _worker()
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: CI machines are shared and noisy
         while Notification.objects.filter(dedupe_key="test:killed-worker").count() < 1:
             assert time.monotonic() < deadline, "the worker never started the task"
             time.sleep(0.05)

@@ -140,11 +140,12 @@ class TownBuilder:
             ("单位与包保", self.build_units),
             ("下沉党员与志愿者", self.build_members),
             ("党组织", self.build_party),
+            ("一年的工单", self.build_orders),
         ]
 
     def estimated_rows(self) -> int:
         h, m = self.n_households, self.n_members
-        return int(h * 3.6 + m * 9 + 2_000 * max(self.scale, 0.05))
+        return int(h * 3.6 + m * 9 + 2_000 * max(self.scale, 0.05) + 30_000 * self.scale)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -632,6 +633,11 @@ class TownBuilder:
         demo_user = self.demo_users["demo-member"]
         User.objects.filter(pk=demo_user.pk).update(name=self.demo_member.name)
         self.insert(RoleAssignment, [RoleAssignment(user=demo_user, role=Role.MEMBER)])
+
+    def build_orders(self):
+        from linli.demo.orders import build_orders  # its own module: town.py stays readable
+
+        build_orders(self)
 
     def build_party(self):
         """社区党委 → 网格党支部 → 楼栋党小组, with 书记, 委员, 党小组长, 单元长 and 党员中心户."""
