@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env_list("LINLI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1
 CSRF_TRUSTED_ORIGINS = env_list("LINLI_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "linli.lib.admin.LinliAdminConfig",  # django.contrib.admin with Linli's site: roles, scopes, audit
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
