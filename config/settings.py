@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # its Swagger UI is bundled in the package: /api/v1/docs works offline
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -164,6 +165,12 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("LINLI_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+
+# --- JSON API -------------------------------------------------------------------------------
+API_TOKEN_DAYS = env_int("LINLI_API_TOKEN_DAYS", 30)
+API_RATE_PER_MINUTE = env_int("LINLI_API_RATE_PER_MINUTE", 120)
+API_LOGIN_RATE_PER_MINUTE = env_int("LINLI_API_LOGIN_RATE_PER_MINUTE", 10)
+TRUSTED_PROXY_COUNT = env_int("LINLI_TRUSTED_PROXY_COUNT", 0)
 
 # --- Outbound messages ----------------------------------------------------------------------
 # SMS has no gateway reachable from here: a small interface with a console backend.

@@ -18,7 +18,8 @@ class IdleTimeoutMiddleware:
             logout(request)
             session = request.session
         # Write at most once a minute so each request does not rewrite the session row.
-        if last is None or now - last >= 60:
+        # Only logged-in sessions: an anonymous or API request must not create a session row.
+        if "_auth_user_id" in session and (last is None or now - last >= 60):
             session["last_seen"] = now
         return self.get_response(request)
 

@@ -95,6 +95,7 @@ def _transition(
     *,
     actor,
     sources=None,
+    verb: str = "",
     kind=OrderEvent.Kind.TRANSITION,
     note: str = "",
     member=None,
@@ -110,7 +111,7 @@ def _transition(
     """
     old = order.status
     if to not in TRANSITIONS[old] or (sources is not None and old not in sources):
-        raise Conflict(f"工单当前状态为“{order.get_status_display()}”，不能{EVENT_LABELS.get(to, to)}")
+        raise Conflict(f"工单当前状态为“{order.get_status_display()}”，不能{verb or EVENT_LABELS.get(to, to)}")
     now = timezone.now()
     with transaction.atomic():
         updated = Order.objects.filter(pk=order.pk, status=old).update(status=to, updated_at=now, **fields)
@@ -501,6 +502,7 @@ def recall_order(order: Order, *, actor, note: str = "") -> Order:
         S.ACCEPTED,
         actor=actor,
         sources={S.DISPATCHED, S.POOLED, S.CLAIMED, S.IN_PROGRESS},
+        verb="收回",
         note=note or "收回重新派单",
         assignee=None,
         assignee_unit=None,
@@ -556,6 +558,7 @@ def decline_order(order: Order, *, actor, reason: str) -> Order:
         S.ACCEPTED,
         actor=actor,
         sources={S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS},
+        verb="退单",
         member=member,
         note=reason,
         assignee=None,
@@ -687,6 +690,7 @@ def _reopen(order: Order, *, actor, reason: str, sources=frozenset({S.RESOLVED, 
         S.ACCEPTED,
         actor=actor,
         sources=sources,
+        verb="重新办理",
         kind=OrderEvent.Kind.REOPEN,
         note=reason,
         member=previous,
@@ -772,6 +776,7 @@ def return_order(order: Order, *, actor, reason: str) -> Order:
         S.ACCEPTED,
         actor=actor,
         sources={S.ESCALATED, S.ACKNOWLEDGED},
+        verb="退回",
         kind=OrderEvent.Kind.BOUNCE,
         department=department,
         note=reason,

@@ -42,7 +42,8 @@ class CommunityQuerySet(models.QuerySet):
             | Q(id__in=s.community_ids)
             | Q(id__in=s.grid_community_ids)
             | Q(id__in=s.member_community_ids)
-        )
+            | Q(grids__buildings__households=s.resident_household_id)
+        ).distinct()
 
     def staffed_by(self, user):
         """Communities where the user may manage (town admin or community staff)."""
