@@ -37,13 +37,16 @@ class CommunityQuerySet(models.QuerySet):
         s = _scope(user)
         if s.superuser:
             return self
-        return self.filter(
+        q = (
             Q(town_id__in=s.town_ids)
             | Q(id__in=s.community_ids)
             | Q(id__in=s.grid_community_ids)
             | Q(id__in=s.member_community_ids)
-            | Q(grids__buildings__households=s.resident_household_id)
-        ).distinct()
+        )
+        if s.resident_household_id:
+            # A subquery, not a join: a join would repeat each community once per household.
+            q |= Q(id__in=Grid.objects.filter(buildings__households=s.resident_household_id).values("community_id"))
+        return self.filter(q)
 
     def staffed_by(self, user):
         """Communities where the user may manage (town admin or community staff)."""

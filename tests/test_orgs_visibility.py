@@ -1,0 +1,20 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from linli import testing as t
+from linli.orgs.models import Community
+
+
+def test_resident_sees_their_community_once_without_a_row_multiplying_join(personas, world):
+    for _ in range(5):  # more households in the same community must not repeat it
+        t.make_household(world.a1)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = list(Community.objects.visible_to(personas.resident_user))
+    assert rows == [world.a]
+    sql = ctx.captured_queries[-1]["sql"].upper()
+    assert "DISTINCT" not in sql and "JOIN" not in sql.split("WHERE")[0]
+
+
+def test_staff_of_b_see_only_b(personas, world):
+    assert list(Community.objects.visible_to(personas.staff_b)) == [world.b]
+    assert set(Community.objects.visible_to(personas.town_admin)) == {world.a, world.b}
