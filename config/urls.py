@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("linli.accounts.urls")),
     path("", include("linli.people.urls")),
     path("", include("linli.orders.urls")),
+    path("", include("linli.credits.urls")),
+    path("", include("linli.activities.urls")),
     path("", include("linli.reports.urls")),
     path("registers/", include("linli.people.register_urls")),
 ]
