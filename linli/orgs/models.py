@@ -43,9 +43,8 @@ class CommunityQuerySet(models.QuerySet):
             | Q(id__in=s.grid_community_ids)
             | Q(id__in=s.member_community_ids)
         )
-        if s.resident_household_id:
-            # A subquery, not a join: a join would repeat each community once per household.
-            q |= Q(id__in=Grid.objects.filter(buildings__households=s.resident_household_id).values("community_id"))
+        # Residents are not here: the community page is a working view (grid workers, party
+        # positions); a resident's orders find their community through their household.
         return self.filter(q)
 
     def staffed_by(self, user):
