@@ -19,7 +19,9 @@ class IdleTimeoutMiddleware:
             session = request.session
         # Write at most once a minute so each request does not rewrite the session row.
         # Only logged-in sessions: an anonymous or API request must not create a session row.
-        if "_auth_user_id" in session and (last is None or now - last >= 60):
+        # A page refreshing itself (htmx polling sends X-Linli-Poll) is not the user being active.
+        polling = request.headers.get("X-Linli-Poll") == "1"
+        if "_auth_user_id" in session and not polling and (last is None or now - last >= 60):
             session["last_seen"] = now
         return self.get_response(request)
 

@@ -96,7 +96,7 @@ def _transition(
     actor,
     sources=None,
     verb: str = "",
-    kind=OrderEvent.Kind.TRANSITION,
+    event_kind=OrderEvent.Kind.TRANSITION,
     note: str = "",
     member=None,
     department=None,
@@ -121,7 +121,7 @@ def _transition(
             order=order,
             at=now,
             actor=actor if getattr(actor, "pk", None) else None,
-            kind=kind,
+            kind=event_kind,
             from_status=old,
             to_status=to,
             note=note,
@@ -342,6 +342,8 @@ def accept_order(
         "resolve_by": resolve_by,
     }
     if kind:
+        if kind not in Kind.values:
+            raise DomainError("诉求类型无效", code="kind")
         fields["kind"] = kind
     event = _transition(
         order, S.ACCEPTED, actor=actor, sources={S.SUBMITTED}, note=note or EVENT_LABELS[S.ACCEPTED], **fields
@@ -691,7 +693,7 @@ def _reopen(order: Order, *, actor, reason: str, sources=frozenset({S.RESOLVED, 
         actor=actor,
         sources=sources,
         verb="重新办理",
-        kind=OrderEvent.Kind.REOPEN,
+        event_kind=OrderEvent.Kind.REOPEN,
         note=reason,
         member=previous,
         assignee=None,
@@ -777,7 +779,7 @@ def return_order(order: Order, *, actor, reason: str) -> Order:
         actor=actor,
         sources={S.ESCALATED, S.ACKNOWLEDGED},
         verb="退回",
-        kind=OrderEvent.Kind.BOUNCE,
+        event_kind=OrderEvent.Kind.BOUNCE,
         department=department,
         note=reason,
         department_id=None,
