@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev browser messages clean
+.PHONY: run test lint install install-dev browser fonts messages clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,7 @@ install: $(STAMP_RUN)
 install-dev: $(STAMP_DEV)
 
 ## Serve the demo town on http://$(HOST):$(PORT) (SQLite under var/ unless DATABASE_URL is set).
-run: $(STAMP_RUN)
+run: $(STAMP_RUN) fonts
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo --if-empty
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
@@ -40,12 +40,20 @@ run: $(STAMP_RUN)
 test: $(STAMP_DEV) browser
 	$(BIN)/python -m pytest -p no:cacheprovider --create-db $(PYTEST_ARGS)
 
-## Chromium and a CJK font for the browser tests: Debian's packages, installed if missing.
-browser:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; } || { \
-	  echo "Installing Debian's chromium and fonts-noto-cjk for the browser tests (needs root and the Debian mirror)…"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-	  || { echo "Could not install them: run 'apt-get install chromium fonts-noto-cjk' as root."; exit 1; }; }
+## The TrueType CJK font reportlab embeds in certificates (Debian's fonts-wqy-zenhei).
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { \
+	  echo "Installing Debian's fonts-wqy-zenhei for PDF certificates (needs root and the Debian mirror)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null) \
+	  || { echo "Could not install it: run 'apt-get install fonts-wqy-zenhei' as root."; exit 1; }; }
+
+## Chromium, a CJK screen font and poppler (PDF → PNG checks) for the tests: Debian's packages.
+browser: fonts
+	@{ command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 \
+	   && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; } || { \
+	  echo "Installing Debian's chromium, fonts-noto-cjk and poppler-utils for the tests (needs root and the Debian mirror)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null) \
+	  || { echo "Could not install them: run 'apt-get install chromium fonts-noto-cjk poppler-utils' as root."; exit 1; }; }
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff format --check .

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from linli.accounts.actions import notify
 from linli.accounts.models import Role, User
+from linli.credits import actions as credits
 from linli.lib import workcal
 from linli.lib.errors import Conflict, DomainError, NotAllowed
 from linli.orders.models import (
@@ -661,17 +662,26 @@ def rate_order(order: Order, *, actor, rating: str, comment: str = "") -> Order:
             rating=rating,
             rating_comment=comment,
         )
-    _transition(
-        order,
-        S.CLOSED,
-        actor=actor,
-        note=comment or Rating(rating).label,
-        rating=rating,
-        rating_comment=comment,
-        closed_at=now,
-        data={"rating": rating},
-    )
+    with transaction.atomic():
+        _transition(
+            order,
+            S.CLOSED,
+            actor=actor,
+            note=comment or Rating(rating).label,
+            rating=rating,
+            rating_comment=comment,
+            closed_at=now,
+            data={"rating": rating},
+        )
+        _credit_closed(order, actor=actor)
     return order
+
+
+def _credit_closed(order: Order, *, actor) -> None:
+    """Hours and points for the members of a just-closed order (the ledgers are append-only and
+    idempotent per member and order), with the town's calendar for the art. 11 lateness flag."""
+    resolved = timezone.localtime(order.resolved_at).date() if order.resolved_at else timezone.localdate()
+    credits.credit_closed_order(order, actor=actor, calendar=town_calendar(order.town_id, resolved))
 
 
 def reopen_order(order: Order, *, actor, reason: str) -> Order:
@@ -687,24 +697,27 @@ def _reopen(order: Order, *, actor, reason: str, sources=frozenset({S.RESOLVED, 
     previous = order.assignee
     now = timezone.now()
     resolve_by = _deadlines(order, order.category, now)[1] if order.category_id else order.resolve_by
-    event = _transition(
-        order,
-        S.ACCEPTED,
-        actor=actor,
-        sources=sources,
-        verb="重新办理",
-        event_kind=OrderEvent.Kind.REOPEN,
-        note=reason,
-        member=previous,
-        assignee=None,
-        assignee_unit=None,
-        department_id=None,
-        resolved_at=None,
-        closed_at=None,
-        resolve_by=resolve_by,
-        data={"rating": fields.get("rating", "")},
-        **fields,
-    )
+    with transaction.atomic():
+        event = _transition(
+            order,
+            S.ACCEPTED,
+            actor=actor,
+            sources=sources,
+            verb="重新办理",
+            event_kind=OrderEvent.Kind.REOPEN,
+            note=reason,
+            member=previous,
+            assignee=None,
+            assignee_unit=None,
+            department_id=None,
+            resolved_at=None,
+            closed_at=None,
+            resolve_by=resolve_by,
+            data={"rating": fields.get("rating", "")},
+            **fields,
+        )
+        if fields.get("rating") == Rating.UNSATISFIED and previous is not None:
+            credits.credit_reopened_order(order, previous, actor=actor)  # the 不满意 deduction
     users = list(_staff_users(order.community_id))
     if previous is not None and previous.user_id:
         users.append(previous.user)
@@ -829,9 +842,11 @@ def record_follow_up(order: Order, *, actor, outcome: str, note: str = "") -> Fo
 
 def close_unrated_order(order: Order, *, actor=None) -> Order:
     """Close a resolved order nobody rated within the category's auto-close days (sweep)."""
-    _transition(
-        order, S.CLOSED, actor=actor, note="超期未评价，自动关闭", closed_at=timezone.now(), data={"auto": True}
-    )
+    with transaction.atomic():
+        _transition(
+            order, S.CLOSED, actor=actor, note="超期未评价，自动关闭", closed_at=timezone.now(), data={"auto": True}
+        )
+        _credit_closed(order, actor=actor)
     return order
 
 
