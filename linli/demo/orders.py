@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from linli.accounts.models import Role, RoleAssignment
+from linli.credits.actions import EMERGENCY_PRIORITY, ensure_point_rules, service_kind
+from linli.credits.models import PointEntry, ServiceRecord, SourceType
 from linli.lib import workcal
 from linli.orders.models import (
     CategoryRule,
@@ -189,6 +191,94 @@ def build_orders(b) -> None:
             follow_ups.append(FollowUp(order=sim.order, event=ev, outcome=outcome, note=note))
     b.insert(OrderHours, hours)
     b.insert(FollowUp, follow_ups)
+    _credit(b, sims)
+
+
+_TENTH = Decimal("0.1")
+
+
+def _credit(b, sims) -> None:
+    """The ledger rows linli.credits.actions.credit_closed_order writes when an order closes —
+    one service record per member of the last resolution, points per hour, the pool, 满意 and
+    emergency bonuses, and the 不满意 deductions — recorded at the time the order closed."""
+    rules = {r.code: r for r in ensure_point_rules(b.town)}
+    kinds = {}
+    records, points = [], []
+
+    def award(member, code, *, source_type, source_id, when, at, hours=None):
+        rule = rules[code]
+        if not rule.active:
+            return
+        if rule.per_hour:
+            value = (rule.points_per_hour * hours).quantize(_TENTH)
+            extra = {"hours": hours, "rate": rule.points_per_hour}
+        else:
+            value, extra = rule.points, {}
+        if value:
+            points.append(
+                PointEntry(
+                    member=member,
+                    town=b.town,
+                    rule=rule,
+                    points=value,
+                    source_type=source_type,
+                    source_id=source_id,
+                    earned_on=when,
+                    at=at,
+                    **extra,
+                )
+            )
+
+    for sim in sims:
+        o = sim.order
+        for ev in sim.events:
+            if ev.kind == OrderEvent.Kind.REOPEN and ev.member is not None and ev.data.get("rating") == "unsatisfied":
+                award(
+                    ev.member,
+                    "unsatisfied",
+                    source_type=SourceType.REOPEN,
+                    source_id=ev.pk,
+                    when=timezone.localdate(ev.at),
+                    at=ev.at,
+                )
+        if o.status != S.CLOSED or not sim.hours:
+            continue
+        resolution, _m, _h = sim.hours[-1]
+        last = [(m, h) for ev, m, h in sim.hours if ev is resolution]
+        closing = next(ev for ev in reversed(sim.events) if ev.to_status == S.CLOSED)
+        claim = next((ev for ev in reversed(sim.events) if ev.to_status == S.CLAIMED), None)
+        key = (o.community_id, o.category_id)
+        if key not in kinds:
+            kinds[key] = service_kind(o.community, source_type=SourceType.ORDER, category=o.category)
+        day = timezone.localdate(resolution.at)
+        for member, hours in last:
+            records.append(
+                ServiceRecord(
+                    member=member,
+                    community_id=o.community_id,
+                    kind=kinds[key],
+                    activity_name=o.title,
+                    service_date=day,
+                    place=o.address,
+                    content=o.result_note or o.title,
+                    hours=hours,
+                    organizer=o.community.name,
+                    source_type=SourceType.ORDER,
+                    source_id=o.pk,
+                    category=o.category,
+                    recorded_at=closing.at,
+                )
+            )
+            common = {"source_type": SourceType.ORDER, "source_id": o.pk, "when": day, "at": closing.at}
+            award(member, "service_hours", hours=hours, **common)
+            if claim is not None and claim.member is member and claim.data.get("from_pool"):
+                award(member, "pool_claim", **common)
+            if closing.data.get("rating") == "satisfied":
+                award(member, "satisfied", **common)
+            if o.priority >= EMERGENCY_PRIORITY:
+                award(member, "emergency", **common)
+    b.insert(ServiceRecord, records)
+    b.insert(PointEntry, points)
 
 
 class _Sim:
