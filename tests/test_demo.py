@@ -202,3 +202,31 @@ def test_demo_accounts_command_without_demo_data_prints_a_notice(db):
     out = StringIO()
     call_command("demo_accounts", stdout=out)
     assert "没有演示账号" in out.getvalue()
+
+
+def test_orders_replay_and_their_ledger_is_what_the_actions_write(demo):
+    """Every order's transition events chain from "" to its status through TRANSITIONS, and
+    crediting every closed order with the real action adds no ledger row the demo lacks."""
+    from linli.credits.actions import credit_closed_order
+    from linli.credits.models import PointEntry, ServiceRecord
+    from linli.orders.models import TRANSITIONS, Order, OrderEvent
+
+    chains = {}
+    for e in (
+        OrderEvent.objects.exclude(to_status="").order_by("at", "id").values("order_id", "from_status", "to_status")
+    ):
+        chains.setdefault(e["order_id"], []).append(e)
+    orders = list(Order.objects.select_related("community", "category"))
+    assert len(orders) > 20 and {o.status for o in orders} >= {"closed", "submitted", "dispatched"}
+    for order in orders:
+        status = ""
+        for e in chains[order.pk]:
+            assert e["from_status"] == status and (not status or e["to_status"] in TRANSITIONS[status])
+            status = e["to_status"]
+        assert status == order.status
+    before = (ServiceRecord.objects.count(), PointEntry.objects.count())
+    assert before[0] > 0 and before[1] > 0
+    for order in orders:
+        if order.status == "closed":
+            credit_closed_order(order)
+    assert (ServiceRecord.objects.count(), PointEntry.objects.count()) == before
