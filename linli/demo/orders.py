@@ -463,6 +463,10 @@ def _simulate(
         respond_by=respond_by,
         resolve_by=resolve_by,
     )
+    if script is None and created > b.now - dt.timedelta(days=40) and rng.random() < 0.12:
+        # 一派了之: some recent orders stall — dispatched and never taken, or taken and left
+        # unfinished — so the queue shows overdue work the sweep and the dashboards must catch.
+        script = {"stop": rng.choice((S.DISPATCHED, S.IN_PROGRESS, S.IN_PROGRESS)), "route": "member"}
     route = (script or {}).get("route") or rng.choices(("member", "pool", "escalate"), weights=(72, 15, 13))[0]
     late = rng.random() < 0.15
     t = _hours_after(rng, t, 2.5, 30) if late else _hours_after(rng, t, 0.05, 1.8)

@@ -141,11 +141,12 @@ class TownBuilder:
             ("下沉党员与志愿者", self.build_members),
             ("党组织", self.build_party),
             ("一年的工单", self.build_orders),
+            ("一年的社区活动", self.build_activities),
         ]
 
     def estimated_rows(self) -> int:
         h, m = self.n_households, self.n_members
-        return int(h * 3.6 + m * 9 + 2_000 * max(self.scale, 0.05) + 30_000 * self.scale)
+        return int(h * 3.6 + m * 9 + 2_000 * max(self.scale, 0.05) + 70_000 * self.scale)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -638,6 +639,11 @@ class TownBuilder:
         from linli.demo.orders import build_orders  # its own module: town.py stays readable
 
         build_orders(self)
+
+    def build_activities(self):
+        from linli.activities.demo import build_activities
+
+        build_activities(self)
 
     def build_party(self):
         """社区党委 → 网格党支部 → 楼栋党小组, with 书记, 委员, 党小组长, 单元长 and 党员中心户."""

@@ -6,6 +6,7 @@ second time: overdue flags are unique per order and deadline, and closing is com
 
 import datetime as dt
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -46,5 +47,8 @@ class Command(BaseCommand):
             except Conflict:
                 continue  # rated or reopened meanwhile
             closed += 1
+        # Activities (a sibling app: its commands are called by name, not imported).
+        call_command("remind_shifts", stdout=self.stdout)
+        call_command("mark_no_shows", stdout=self.stdout)
         self.stdout.write(f"sweep: {flagged} overdue flagged, {closed} unrated closed, {requeued} tasks requeued")
         return None
