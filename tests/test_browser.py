@@ -108,6 +108,7 @@ def _css_loaded(page):
 def test_staff_signs_in_and_sees_grids_with_a_sizing_flag(live_server, transactional_db, world, personas, phone):
     _sign_in(phone, live_server, "staff_a")
     phone.goto(f"{live_server.url}/communities/{world.a.pk}/")
+    phone.wait_for_load_state("networkidle")  # the metrics block arrives by htmx after load
     _css_loaded(phone)
     table = phone.locator("table.grid-table")
     assert table.is_visible()
