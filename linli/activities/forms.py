@@ -4,6 +4,7 @@ Times are entered in local time (datetime-local inputs, the town's time zone) an
 """
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.activities.models import Kind
@@ -21,7 +22,8 @@ def _when(label, **kw):
         label=label,
         input_formats=_WHEN_FORMATS,
         widget=forms.DateTimeInput(attrs=WHEN, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": _("请填写%(label)s") % {"label": label}, "invalid": _("时间格式不正确")},
+        # format_lazy: the message is built in the request's language, not at import time.
+        error_messages={"required": format_lazy(_("请填写{label}"), label=label), "invalid": _("时间格式不正确")},
         **kw,
     )
 
