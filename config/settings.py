@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "linli.activities",
     "linli.reports",
     "linli.api",
+    "linli.open311",
     "linli.demo",
 ]
 
