@@ -175,6 +175,11 @@ API_RATE_PER_MINUTE = env_int("LINLI_API_RATE_PER_MINUTE", 120)
 API_LOGIN_RATE_PER_MINUTE = env_int("LINLI_API_LOGIN_RATE_PER_MINUTE", 10)
 TRUSTED_PROXY_COUNT = env_int("LINLI_TRUSTED_PROXY_COUNT", 0)
 
+# --- Open311 (GeoReport v2) -------------------------------------------------------------------
+OPEN311_CONTACT = env_str("LINLI_OPEN311_CONTACT", "")
+OPEN311_KEY_RATE_PER_MINUTE = env_int("LINLI_OPEN311_KEY_RATE_PER_MINUTE", 60)
+OPEN311_READ_RATE_PER_MINUTE = env_int("LINLI_OPEN311_READ_RATE_PER_MINUTE", 120)
+
 # --- Outbound messages ----------------------------------------------------------------------
 # SMS has no gateway reachable from here: a small interface with a console backend.
 SMS_BACKEND = env_str("LINLI_SMS_BACKEND", "linli.lib.sms.ConsoleBackend")

@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("linli.api.urls")),
     path("open311/v2", include("linli.open311.urls")),
+    path("open311/", include("linli.open311.page_urls")),
     path("", include("linli.accounts.urls")),
     path("", include("linli.people.urls")),
     path("", include("linli.orders.urls")),
