@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "linli.credits",
     "linli.orders",
     "linli.activities",
+    "linli.dispatch",
     "linli.reports",
     "linli.api",
     "linli.open311",

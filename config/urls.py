@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("linli.orders.urls")),
     path("", include("linli.credits.urls")),
     path("", include("linli.activities.urls")),
+    path("", include("linli.dispatch.urls")),
     path("", include("linli.reports.urls")),
     path("registers/", include("linli.people.register_urls")),
 ]
