@@ -142,6 +142,7 @@ class TownBuilder:
             ("党组织", self.build_party),
             ("一年的工单", self.build_orders),
             ("一年的社区活动", self.build_activities),
+            ("单位反馈报告与物业红黑榜", self.build_feedback),
         ]
 
     def estimated_rows(self) -> int:
@@ -644,6 +645,11 @@ class TownBuilder:
         from linli.activities.demo import build_activities
 
         build_activities(self)
+
+    def build_feedback(self):
+        from linli.reports.demo import build_feedback
+
+        build_feedback(self)
 
     def build_party(self):
         """社区党委 → 网格党支部 → 楼栋党小组, with 书记, 委员, 党小组长, 单元长 and 党员中心户."""

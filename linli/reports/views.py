@@ -18,7 +18,7 @@ from linli.accounts.models import Role
 from linli.orders.models import MEMBER_LOAD_STATUSES, OPEN_STATUSES, FollowUp, Order
 from linli.orders.models import Status as OrderStatus
 from linli.orgs.access import get_community_for_user, get_grid_for_user
-from linli.orgs.models import Building, Community, Grid, Household, Pairing, Unit
+from linli.orgs.models import Building, Community, Grid, Household, Pairing, Town, Unit
 from linli.people.access import get_member_for_user, get_resident_for_user
 from linli.people.forms import RegistrationRequestForm
 from linli.people.models import Member, Registration, Resident
@@ -49,6 +49,8 @@ def home(request):
         towns = communities if s.superuser else communities.filter(town_id__in=s.town_ids)
         listed = _with_order_counts(queries.communities_with_counts(towns)).order_by("town__name", "code")
         ctx["town_communities"] = listed[:COMMUNITIES_SHOWN]
+        # Feedback to units and red/black lists are run per town (linli.reports.feedback_urls).
+        ctx["admin_towns"] = Town.objects.filter(id__in=s.town_ids).order_by("code")
     if Role.COMMUNITY_STAFF in roles:
         staffed = communities.filter(id__in=s.community_ids)
         ctx["staff_communities"] = _with_order_counts(queries.communities_with_counts(staffed)).order_by("code")

@@ -50,5 +50,7 @@ class Command(BaseCommand):
         # Activities (a sibling app: its commands are called by name, not imported).
         call_command("remind_shifts", stdout=self.stdout)
         call_command("mark_no_shows", stdout=self.stdout)
+        # Feedback reports to units for the period just ended (a no-op once they exist).
+        call_command("unit_reports", stdout=self.stdout)
         self.stdout.write(f"sweep: {flagged} overdue flagged, {closed} unrated closed, {requeued} tasks requeued")
         return None
