@@ -26,7 +26,6 @@ from django.views.decorators.http import require_POST
 from linli.lib.errors import DomainError, NotAllowed
 from linli.orders import actions
 from linli.orders.access import get_order_for_user
-from linli.orders.candidates import candidate_members
 from linli.orders.forms import (
     AcceptForm,
     DispatchForm,
@@ -415,7 +414,6 @@ def _panels(request, order):
         if p["can_merge"]:
             p["merge_targets"] = _merge_targets(order)
         if p["can_dispatch"]:
-            p["candidates"] = candidate_members(order)
             p["units"] = list(Unit.objects.filter(pairings__community_id=order.community_id).order_by("code"))
             p["escalate_form"] = EscalateForm(order=order)
     p["can_follow_up"] = st in DONE and (manages or (order.grid_id is not None and order.grid_id in s.grid_ids))
