@@ -7,10 +7,13 @@ a department, a property company. Each persona is a logged-in-able user.
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from linli import testing as t
 from linli.accounts.models import Role
+from tests.support.browser import browser, phone, phones  # noqa: F401  (fixtures for the page tests)
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +28,15 @@ def _immediate_tasks(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in English (a language cookie, translation.override) leaves English active in the
+    # thread afterwards; each test starts from the default language, as each request does.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

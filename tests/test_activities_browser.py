@@ -1,50 +1,16 @@
 """Activity pages in a real browser at phone width (360 px), standard and elder mode (长辈版)."""
 
 import datetime as dt
-import os
 
 import pytest
 import time_machine
 
-from linli import testing as t
 from linli.activities import actions
 from linli.activities.models import SignUp
 from linli.activities.testing import make_activity
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ELDER_CHECK
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.support.browser import fits, meets_elder_bars, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser`, then the tests again.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", t.PASSWORD)
-    page.click("form button[type=submit].weui-btn")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.fixture
@@ -59,14 +25,12 @@ def live_shift(world, personas):
 
 
 def _check(page, url):
-    found = page.evaluate(ELDER_CHECK)
-    assert not found["small"], (url, found["small"][:5])
-    assert not found["tiny"], (url, found["tiny"][:5])
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+    meets_elder_bars(page)
+    fits(page)
 
 
 def test_member_pages_meet_the_elder_bars(live_server, transactional_db, world, personas, phone, live_shift):
-    _sign_in(phone, live_server, "member")
+    sign_in(phone, live_server, "member")
     phone.click("button[name=on][value='1']")
     phone.wait_for_selector("html.elder")
     other = make_activity(world.a, actor=personas.staff_a, publish=True, shifts=[(96, 2, 4)], title="探访老人")
@@ -78,7 +42,7 @@ def test_member_pages_meet_the_elder_bars(live_server, transactional_db, world, 
 def test_sign_up_in_place_with_htmx(live_server, transactional_db, world, personas, phone, live_shift):
     other = make_activity(world.a, actor=personas.staff_a, publish=True, shifts=[(96, 2, 4)], title="探访老人")
     shift = other.shifts.get()
-    _sign_in(phone, live_server, "member")
+    sign_in(phone, live_server, "member")
     phone.goto(f"{live_server.url}/activities/{other.pk}/")
     phone.evaluate("window.__same_page = true")
     phone.locator(f"#shift-{shift.pk} button", has_text="报名").click()
@@ -88,7 +52,7 @@ def test_sign_up_in_place_with_htmx(live_server, transactional_db, world, person
 
 
 def test_code_page_scans_and_refreshes(live_server, transactional_db, world, personas, phone, browser, live_shift):
-    _sign_in(phone, live_server, "staff_a")
+    sign_in(phone, live_server, "staff_a")
     phone.click("button[name=on][value='1']")
     phone.wait_for_selector("html.elder")
     for url in (f"/shifts/{live_shift.pk}/code/", f"/shifts/{live_shift.pk}/roster/"):
@@ -105,7 +69,7 @@ def test_code_page_scans_and_refreshes(live_server, transactional_db, world, per
     scan_url = phone.get_attribute(".code-box", "data-scan")
     # The member opens the scanned URL on their phone and confirms.
     member_page = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN").new_page()
-    _sign_in(member_page, live_server, "member")
+    sign_in(member_page, live_server, "member")
     member_page.goto(scan_url.replace("http://testserver", live_server.url))
     member_page.click("button:has-text('确认签到')")
     member_page.wait_for_selector("text=签到成功")

@@ -1,99 +1,15 @@
 """Real browser checks at phone width (360 px): Debian's Chromium driven by Playwright.
 
-The live server runs in this process; Playwright's sync API runs an event loop in this thread,
-so Django's async-safety guard is switched off for this module.
+The fixtures (`browser`, `phone`, `phones`) and helpers live in tests/support/browser.py.
 """
-
-import os
-from urllib.parse import urlsplit
 
 import pytest
 
 from linli import testing as t
 from linli.people import actions
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.support.browser import ELDER_CHECK, sign_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
-
-# Elder mode (长辈版) bars, measured on what is actually rendered.
-ELDER_CHECK = """() => {
-  const small = [], tiny = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if (!node.textContent.trim()) continue;
-    const el = node.parentElement;
-    if (el.closest('.sr-only, .skip')) continue;
-    const style = getComputedStyle(el);
-    if (style.display === 'none' || style.visibility === 'hidden') continue;
-    if (parseFloat(style.fontSize) < 18) small.push(el.tagName + ' ' + style.fontSize + ' ' + node.textContent.trim());
-  }
-  for (const el of document.querySelectorAll('a, button, input:not([type=hidden]), select, summary')) {
-    if (el.closest('.skip')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
-    if (r.width < 60 || r.height < 60) {
-      tiny.push(`${el.tagName} ${Math.round(r.width)}x${Math.round(r.height)} ${el.textContent.trim()}`);
-    }
-  }
-  return {small, tiny};
-}"""
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium. "
-            "Run `make browser` (or `apt-get install chromium` as root), then run the tests again."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture
-def phone(browser):
-    """A 360×780 page that records every request and every response it makes."""
-    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN")
-    page = context.new_page()
-    page.requests = []
-    page.responses = []
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.on("response", lambda response: page.responses.append((response.url, response.status)))
-    yield page
-    context.close()
-    foreign = {
-        url
-        for url in page.requests
-        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname not in LOCAL_HOSTS
-    }
-    assert not foreign, f"requests left this machine: {sorted(foreign)}"
-
-
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", t.PASSWORD)
-    page.click("form button[type=submit].weui-btn")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _css_loaded(page):
@@ -106,7 +22,7 @@ def _css_loaded(page):
 
 
 def test_staff_signs_in_and_sees_grids_with_a_sizing_flag(live_server, transactional_db, world, personas, phone):
-    _sign_in(phone, live_server, "staff_a")
+    sign_in(phone, live_server, "staff_a")
     phone.goto(f"{live_server.url}/communities/{world.a.pk}/")
     phone.wait_for_load_state("networkidle")  # the metrics block arrives by htmx after load
     _css_loaded(phone)
@@ -123,7 +39,7 @@ def test_staff_signs_in_and_sees_grids_with_a_sizing_flag(live_server, transacti
 
 
 def test_elder_mode_switch_meets_the_bars(live_server, transactional_db, world, personas, phone):
-    _sign_in(phone, live_server, "staff_a")
+    sign_in(phone, live_server, "staff_a")
     phone.goto(f"{live_server.url}/communities/{world.a.pk}/")
     phone.click("button[name=on][value='1']")
     phone.wait_for_selector("html.elder")
@@ -146,7 +62,7 @@ def test_language_switch_to_english(live_server, transactional_db, world, person
 def test_htmx_approves_a_registration_in_place(live_server, transactional_db, world, personas, phone):
     member = t.make_member(name="申请人")
     registration = actions.request_registration(member, community=world.a, actor=None)
-    _sign_in(phone, live_server, "staff_a")
+    sign_in(phone, live_server, "staff_a")
     phone.goto(f"{live_server.url}/communities/{world.a.pk}/registrations/")
     row = phone.locator(f"#reg-{registration.pk}")
     phone.evaluate("window.__same_page = true")

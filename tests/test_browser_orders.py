@@ -1,60 +1,18 @@
 """The 三单 loop in a real browser at phone width (360×780): a resident files an order, staff
-accept and dispatch it, the member claims it. Screenshots go to /tmp/shots_orders/.
-
-Same set-up as tests/test_browser.py: Debian's Chromium through Playwright, the live server in
-this process (so Django's async-safety guard is off for this module).
+accept and dispatch it, the member claims it. Screenshots go to $LINLI_SHOTS_DIR
+(default /tmp/linli-shots). Fixtures and helpers: tests/support/browser.py.
 """
 
-import os
 import struct
 import zlib
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from linli import testing as t
 from linli.orders.models import CategoryRule, Order
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.support.browser import ELDER_CHECK, fits, shot, sign_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
-SHOTS = Path(os.environ.get("LINLI_SHOTS_DIR", "/tmp/shots_orders"))
-
-# Elder mode (长辈版) bars, as in tests/test_browser.py.
-ELDER_CHECK = """() => {
-  const small = [], tiny = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if (!node.textContent.trim()) continue;
-    const el = node.parentElement;
-    if (el.closest('.sr-only, .skip, style')) continue;
-    const style = getComputedStyle(el);
-    if (style.display === 'none' || style.visibility === 'hidden') continue;
-    if (parseFloat(style.fontSize) < 18) small.push(el.tagName + ' ' + style.fontSize + ' ' + node.textContent.trim());
-  }
-  for (const el of document.querySelectorAll('a, button, input:not([type=hidden]), select, summary')) {
-    if (el.closest('.skip')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
-    if (r.width < 60 || r.height < 60) {
-      tiny.push(`${el.tagName} ${Math.round(r.width)}x${Math.round(r.height)} ${el.textContent.trim()}`);
-    }
-  }
-  return {small, tiny};
-}"""
 
 
 def tiny_png() -> bytes:
@@ -70,69 +28,9 @@ def tiny_png() -> bytes:
     )
 
 
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium. "
-            "Run `make browser` (or `apt-get install chromium` as root), then run the tests again."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture
-def phones(browser):
-    """phone() → a new 360×780 page (its own cookies), recording every request it makes."""
-    contexts, pages = [], []
-
-    def phone():
-        context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN")
-        page = context.new_page()
-        page.requests = []
-        page.on("request", lambda request: page.requests.append(request.url))
-        contexts.append(context)
-        pages.append(page)
-        return page
-
-    yield phone
-    for context in contexts:
-        context.close()
-    foreign = {
-        url
-        for page in pages
-        for url in page.requests
-        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname not in LOCAL_HOSTS
-    }
-    assert not foreign, f"requests left this machine: {sorted(foreign)}"
-
-
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", t.PASSWORD)
-    page.click("form button[type=submit].weui-btn")
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def _shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _fits(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
 
 
 def test_resident_files_staff_dispatch_member_claims(live_server, transactional_db, world, personas, phones, tmp_path):
@@ -144,7 +42,7 @@ def test_resident_files_staff_dispatch_member_claims(live_server, transactional_
 
     # The resident files an order through the form; the duplicate hint appears on choosing the category.
     resident = phones()
-    _sign_in(resident, live_server, "resident")
+    sign_in(resident, live_server, "resident")
     resident.click("a[href='/orders/new/']")
     resident.wait_for_url("**/orders/new/")
     resident.select_option("#id_category", str(category.pk))
@@ -153,8 +51,8 @@ def test_resident_files_staff_dispatch_member_claims(live_server, transactional_
     resident.fill("#id_title", "厨房水龙头漏水")
     resident.fill("#id_description", "关不紧，一直滴水")
     resident.set_input_files("#id_photos", str(photo))
-    _fits(resident)
-    _shot(resident, "01_resident_form")
+    fits(resident)
+    shot(resident, "01_resident_form")
     resident.click("form#order-form button[type=submit]")
     resident.wait_for_selector(".msg-success")
     order = Order.objects.get(title="厨房水龙头漏水")
@@ -163,16 +61,16 @@ def test_resident_files_staff_dispatch_member_claims(live_server, transactional_
     # The photo is served (through the access-checked URL) and decodes: 1×1 pixels.
     resident.wait_for_function("document.querySelector('.photos img').complete")
     assert resident.evaluate("document.querySelector('.photos img').naturalWidth") == 1
-    _fits(resident)
-    _shot(resident, "02_resident_detail")
+    fits(resident)
+    shot(resident, "02_resident_detail")
 
     # Staff find it in the queue, accept it, and dispatch it to the first candidate.
     staff = phones()
-    _sign_in(staff, live_server, "staff_a")
+    sign_in(staff, live_server, "staff_a")
     staff.click(f"a[href='/communities/{world.a.pk}/orders/']")
     staff.wait_for_selector(f"li[data-order='{order.pk}']")
-    _fits(staff)
-    _shot(staff, "03_staff_queue")
+    fits(staff)
+    shot(staff, "03_staff_queue")
     staff.click(f"li[data-order='{order.pk}'] a")
     staff.wait_for_selector("#accept")
     staff.select_option("#accept select[name=category]", str(category.pk))
@@ -181,27 +79,27 @@ def test_resident_files_staff_dispatch_member_claims(live_server, transactional_
     staff.wait_for_selector("#dispatch")
     candidate = staff.locator(f"li.cand[data-member='{personas.member.pk}']")
     assert "擅长水电维修（专业）" in candidate.inner_text()
-    _fits(staff)
-    _shot(staff, "04_staff_candidates")
+    fits(staff)
+    shot(staff, "04_staff_candidates")
     candidate.locator("button[type=submit]").click()
     staff.wait_for_selector(".msg-success")
     assert "已派给党员甲" in staff.inner_text(".messages")
-    _shot(staff, "05_staff_dispatched")
+    shot(staff, "05_staff_dispatched")
     order.refresh_from_db()
     assert (order.status, order.assignee) == ("dispatched", personas.member)
 
     # The member claims it from their task list, in place (htmx).
     member = phones()
-    _sign_in(member, live_server, "member")
+    sign_in(member, live_server, "member")
     member.click("a.navlink[href='/tasks/']")
     member.wait_for_selector(f"#order-{order.pk}")
-    _fits(member)
-    _shot(member, "06_member_tasks")
+    fits(member)
+    shot(member, "06_member_tasks")
     member.evaluate("window.__same_page = true")
     member.locator(f"#order-{order.pk} button", has_text="接单").click()
     member.wait_for_selector(f"#order-{order.pk} .msg-success")
     assert member.evaluate("window.__same_page === true")
-    _shot(member, "07_member_claimed")
+    shot(member, "07_member_claimed")
     order.refresh_from_db()
     assert (order.status, order.assignee) == ("claimed", personas.member)
 
@@ -215,30 +113,30 @@ def test_order_pages_meet_the_elder_bars(live_server, transactional_db, world, p
     order = t.make_order(world.a, actor=personas.resident_user, household=world.hh_a1, title="楼道灯不亮")
     page = phones()
     page.context.add_cookies([{"name": "elder", "value": "1", "url": live_server.url}])
-    _sign_in(page, live_server, "staff_a")
-    for url, shot in (
+    sign_in(page, live_server, "staff_a")
+    for url, name in (
         (f"/orders/{order.pk}/", "08_elder_staff_detail"),
         (f"/communities/{world.a.pk}/orders/", "09_elder_queue"),
         ("/orders/new/?for=grid", "10_elder_on_behalf"),
     ):
         page.goto(f"{live_server.url}{url}")
         page.wait_for_selector("html.elder")
-        _shot(page, shot)
+        shot(page, name)
         found = page.evaluate(ELDER_CHECK)
         assert not found["small"], (url, found["small"][:5])
         assert not found["tiny"], (url, found["tiny"][:5])
-        _fits(page)
+        fits(page)
     assert category.pk
     # A resident who also serves as a member: one order link in the header (tasks), and it fits.
     t.make_member(user=personas.resident_user, home_community=world.a, name="居民甲")
     both = phones()
     both.context.add_cookies([{"name": "elder", "value": "1", "url": live_server.url}])
-    _sign_in(both, live_server, "resident")
+    sign_in(both, live_server, "resident")
     assert both.locator(".topnav a.navlink").count() == 3
     assert both.locator(".topnav a.navlink[href='/tasks/']").count() == 1
-    _shot(both, "11_elder_header_two_roles")
+    shot(both, "11_elder_header_two_roles")
     assert not both.evaluate(ELDER_CHECK)["tiny"]
-    _fits(both)
+    fits(both)
 
 
 def test_a_tour_of_the_other_order_pages(live_server, transactional_db, world, personas, phones, tmp_path):
@@ -291,16 +189,16 @@ def test_a_tour_of_the_other_order_pages(live_server, transactional_db, world, p
         ("staff_a", "/", "21_staff_home"),
     )
     signed_in = {}
-    for username, url, shot in pages:
+    for username, url, name in pages:
         if username not in signed_in:
             signed_in[username] = phones()
-            _sign_in(signed_in[username], live_server, username)
+            sign_in(signed_in[username], live_server, username)
         page = signed_in[username]
         page.goto(f"{live_server.url}{url}")
-        if shot == "20_staff_community_metrics":
+        if name == "20_staff_community_metrics":
             page.wait_for_selector("#metrics table")  # loaded by htmx after the page
-        _fits(page)
-        _shot(page, shot)
+        fits(page)
+        shot(page, name)
     pool = signed_in["member"]
     pool.goto(f"{live_server.url}/pool/")
     assert "不具备所需技能“管道疏通”" in pool.inner_text("main")

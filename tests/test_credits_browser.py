@@ -6,14 +6,7 @@ import os
 import pytest
 
 from linli.credits import actions
-from tests import test_browser as _b
-
-# The Chromium fixtures of tests/test_browser.py, shared rather than copied.
-browser = _b.browser
-phone = _b.phone
-ELDER_CHECK, _sign_in = _b.ELDER_CHECK, _b._sign_in
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.support.browser import ELDER_CHECK, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +35,7 @@ def served(personas, world):
 def test_the_record_fits_a_phone_and_meets_the_elder_bars(
     live_server, transactional_db, world, personas, served, phone
 ):
-    _sign_in(phone, live_server, "member")
+    sign_in(phone, live_server, "member")
     url = f"{live_server.url}/members/{served.pk}/record/"
     phone.goto(url)
     assert phone.locator(".progress-fill").is_visible()
