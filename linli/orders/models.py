@@ -137,25 +137,45 @@ class OrderQuerySet(models.QuerySet):
         s = user.scope
         if s.superuser:
             return self
-        q = Q(community__town_id__in=s.town_ids) | Q(community_id__in=s.community_ids) | Q(grid_id__in=s.grid_ids)
+        # Only the clauses the user has, each on an indexed column (and the events as a subquery,
+        # not a join), so the database can answer with an index per clause (PostgreSQL's BitmapOr,
+        # SQLite's OR-by-union) instead of scanning every order.
+        clauses = []
+        if s.town_ids:
+            clauses.append(Q(town_id__in=s.town_ids))
+        if s.community_ids:
+            clauses.append(Q(community_id__in=s.community_ids))
+        if s.grid_ids:
+            clauses.append(Q(grid_id__in=s.grid_ids))
         if s.member_id:
-            q |= Q(assignee_id=s.member_id) | Q(status=S.POOLED, community_id__in=s.member_community_ids)
-            q |= Q(events__member_id=s.member_id)
+            clauses.append(Q(assignee_id=s.member_id))
+            if s.member_community_ids:
+                clauses.append(Q(status=S.POOLED, community_id__in=s.member_community_ids))
+            clauses.append(Q(id__in=OrderEvent.objects.filter(member_id=s.member_id).values("order_id")))
         if s.member_unit_id:
-            q |= Q(status=S.DISPATCHED, assignee_unit_id=s.member_unit_id)
+            clauses.append(Q(status=S.DISPATCHED, assignee_unit_id=s.member_unit_id))
         if s.unit_ids:
-            q |= Q(assignee_unit_id__in=s.unit_ids)
+            clauses.append(Q(assignee_unit_id__in=s.unit_ids))
         if s.department_ids:
-            q |= Q(department_id__in=s.department_ids)
+            clauses.append(Q(department_id__in=s.department_ids))
         if s.company_ids:
-            q |= Q(category__is_property=True, household__building__estate__company_id__in=s.company_ids)
+            clauses.append(
+                Q(
+                    category_id__in=Category.objects.filter(is_property=True).values("id"),
+                    household_id__in=Household.objects.filter(building__estate__company_id__in=s.company_ids).values(
+                        "id"
+                    ),
+                )
+            )
         if user.is_authenticated:
-            q |= Q(submitted_by=user)
+            clauses.append(Q(submitted_by=user))
         if s.resident_id:
-            q |= Q(resident_id=s.resident_id)
-        if s.member_id:
-            # The events join can repeat rows; a subquery keeps the result distinct and cheap.
-            return self.filter(id__in=Order.objects.filter(q).values("id"))
+            clauses.append(Q(resident_id=s.resident_id))
+        if not clauses:
+            return self.none()
+        q = clauses[0]
+        for clause in clauses[1:]:
+            q |= clause
         return self.filter(q)
 
     def open(self):
