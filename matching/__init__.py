@@ -8,7 +8,16 @@ See docs/dispatch.md.
 """
 
 from matching.model import MemberSpec, OrderSpec, Weights
-from matching.scoring import Candidates, Explanation, Suggestion, build_candidates, explain, score, suggest
+from matching.scoring import (
+    Candidates,
+    Explanation,
+    Suggestion,
+    build_candidates,
+    explain,
+    explain_edges,
+    score,
+    suggest,
+)
 from matching.solve import assign, objective
 
 __all__ = [
@@ -21,6 +30,7 @@ __all__ = [
     "assign",
     "build_candidates",
     "explain",
+    "explain_edges",
     "objective",
     "score",
     "suggest",

@@ -71,3 +71,26 @@ def test_one_tap_dispatch_from_partial(world, personas):
     assert resp.status_code == 302
     order.refresh_from_db()
     assert order.status == "dispatched" and order.assignee_id == personas.member.pk
+
+
+def test_ranking_is_the_engines_suggest(world, personas):
+    """The columnar ranking equals matching.suggest over every registered member's spec."""
+    from linli.dispatch.loading import load_batch, weights_for_town
+    from matching import suggest
+
+    order = _electrical_order(world, personas)
+    for i in range(12):
+        m = t.make_member(
+            skills={world.electrical: 1 + i % 3},
+            home_grid=[world.a1, world.a2, None][i % 3],
+            home_community=world.a if i % 2 else None,
+        )
+        t.register_approved(m, world.a)
+        if i % 4 == 0:
+            held = t.make_order(world.a, actor=personas.resident_user, status="claimed")
+            Order.objects.filter(pk=held.pk).update(assignee=m)
+    batch = load_batch(Order.objects.filter(pk=order.pk), weights=weights_for_town(order.town_id))
+    want = suggest(batch.order_spec(0), batch.member_specs(), batch.weights, k=10)
+    got = suggest_for_order(order, k=10)
+    assert [s.member.pk for s in got] == [s.member_id for s in want]
+    assert [(s.score, s.reasons) for s in got] == [(s.total, s.explanation.reasons) for s in want]

@@ -21,24 +21,37 @@ Facts and where they come from:
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
+import json
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 
 import numpy as np
-from django.db.models import Count, Q, Sum
+from django.db import connections, router
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from linli.credits.models import ServiceRecord
+from linli.dispatch.columns import fetch_ints, fetch_ints_many
+from linli.dispatch.models import DispatchWeights
 from linli.orders.models import MEMBER_LOAD_STATUSES, CategoryRule, Order, Rating, Status
 from linli.orgs.models import Community, Grid, Pairing
-from linli.people.models import Member, MemberSkill, Registration
+from linli.people.models import Member, MemberSkill, Registration, Skill
 from matching import MemberSpec, OrderSpec, Weights
 from matching.model import MemberTable, OrderTable
 
 RATING_DAYS = 180
 RATING_VALUES = {Rating.SATISFIED: 5.0, Rating.BASICALLY: 4.0, Rating.UNSATISFIED: 1.0}
+RATING_POINTS = {r: int(v) for r, v in RATING_VALUES.items()}
+# A batch over at least this share of all communities reads the member tables whole (load_batch).
+WHOLE_TABLE_SHARE = 0.3
+# … and never a batch of fewer communities (a town, a community, one order: also when the
+# catalogue has no estimate yet, on a fresh database).
+WHOLE_MIN_COMMUNITIES = 100
+# A small batch names up to this many members by id in its queries; more go by subquery.
+ID_LIST_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -90,21 +103,24 @@ class DispatchScope:
 
 
 def weights_for_town(town_id) -> Weights:
-    """The score weights of a town. Per-town settings are not stored yet: the engine's defaults."""
-    return Weights()
+    """The score weights of a town (its DispatchWeights row, edited by town admins in the admin),
+    or the engine's defaults when it has none. One query (none without a town)."""
+    row = DispatchWeights.objects.filter(town_id=town_id).first() if town_id is not None else None
+    return row.as_weights() if row else Weights()
+
+
+# Members give their availability in half-days (morning, afternoon); an order dispatched in the
+# evening is served the next morning.
+EVENING_HOUR = 18
 
 
 def slot_at(when: dt.datetime) -> int:
-    """The half-day slot (0–13, Monday morning = 0) of a moment, in local time."""
+    """The half-day slot (0–13, Monday morning = 0) an order dispatched at `when` is served in,
+    in local time: this morning before noon, this afternoon until 18:00, then the next morning."""
     local = timezone.localtime(when)
+    if local.hour >= EVENING_HOUR:
+        return (local.weekday() + 1) % 7 * 2
     return local.weekday() * 2 + (1 if local.hour >= 12 else 0)
-
-
-def _group(rows: Iterable[tuple]) -> dict:
-    out = defaultdict(list)
-    for key, *rest in rows:
-        out[key].append(rest[0] if len(rest) == 1 else tuple(rest))
-    return out
 
 
 @dataclass
@@ -113,8 +129,7 @@ class Batch:
 
     order_ids: np.ndarray
     orders: OrderTable
-    order_skill_names: list
-    order_deadlines: list
+    skill_names: dict  # skill id → display name, for the skills the orders need
     member_ids: np.ndarray
     members: MemberTable
     weights: Weights
@@ -124,14 +139,34 @@ class Batch:
         return {int(m): i for i, m in enumerate(self.member_ids)}
 
     @cached_property
-    def _per_member(self):
+    def order_skill_names(self) -> list:
+        names = self.skill_names
+        return [names.get(s) for s in self.orders.skill.tolist()]
+
+    @cached_property
+    def order_deadlines(self) -> list:
+        """Each order's deadline (办结时限): read when first needed (one query per 10,000 orders);
+        the engine does not use it."""
+        ids = self.order_ids.tolist()
+        found = {}
+        for start in range(0, len(ids), 10_000):
+            found.update(Order.objects.filter(pk__in=ids[start : start + 10_000]).values_list("pk", "resolve_by"))
+        return [found.get(i) for i in ids]
+
+    @cached_property
+    def _member_rows(self):
+        # Row ranges of each member in the flat skill / registration / pairing lists (sorted by
+        # member, stable), to build a MemberSpec without a pass over all members.
         mt = self.members
-        skills = defaultdict(dict)
-        for i, s, lv in zip(mt.skill_member.tolist(), mt.skill_id.tolist(), mt.skill_level.tolist(), strict=True):
-            skills[i][s] = lv
-        regs = _group(zip(mt.reg_member.tolist(), mt.reg_community.tolist(), strict=True))
-        paired = _group(zip(mt.paired_member.tolist(), mt.paired_community.tolist(), strict=True))
-        return skills, regs, paired
+        out = {}
+        for name, member in (("skill", mt.skill_member), ("reg", mt.reg_member), ("paired", mt.paired_member)):
+            order = np.argsort(member, kind="stable")
+            out[name] = (order, member[order])
+        return out
+
+    def _rows(self, name: str, j: int) -> np.ndarray:
+        order, sorted_member = self._member_rows[name]
+        return order[np.searchsorted(sorted_member, j) : np.searchsorted(sorted_member, j, side="right")]
 
     def order_spec(self, i: int) -> OrderSpec:
         ot = self.orders
@@ -145,19 +180,19 @@ class Batch:
             priority=int(ot.priority[i]),
             deadline=self.order_deadlines[i],
             slot=int(ot.slot[i]),
-            skill_name=self.order_skill_names[i],
+            skill_name=self.skill_names.get(skill),
         )
 
     def member_spec(self, j: int) -> MemberSpec:
         mt = self.members
-        skills, regs, paired = self._per_member
         home, grid, rating = int(mt.home[j]), int(mt.grid[j]), float(mt.rating[j])
+        sk = self._rows("skill", j)
         return MemberSpec(
             id=int(self.member_ids[j]),
-            skills=dict(skills.get(j, {})),
+            skills=dict(zip(mt.skill_id[sk].tolist(), mt.skill_level[sk].tolist(), strict=True)),
             home_community=None if home < 0 else home,
-            paired_communities=frozenset(paired.get(j, ())),
-            registered_communities=frozenset(regs.get(j, ())),
+            paired_communities=frozenset(mt.paired_community[self._rows("paired", j)].tolist()),
+            registered_communities=frozenset(mt.reg_community[self._rows("reg", j)].tolist()),
             grid=None if grid < 0 else grid,
             availability=int(mt.availability[j]),
             load=int(mt.load[j]),
@@ -174,122 +209,260 @@ def _ints(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int64).reshape(-1)
 
 
+def _unique(values: np.ndarray) -> np.ndarray:
+    # Sorted distinct values; np.unique's hash path is far slower on large int64 arrays (see
+    # docs/dispatch.md, "Lessons").
+    ordered = np.sort(values)
+    return ordered[np.append(True, ordered[1:] != ordered[:-1])] if len(ordered) else ordered
+
+
+def _by_first(rows: np.ndarray) -> np.ndarray:
+    """Rows sorted by their first column (primary keys: unique), as `order_by("pk")` asked."""
+    if len(rows) > 1 and not (rows[1:, 0] > rows[:-1, 0]).all():
+        rows = rows[np.argsort(rows[:, 0])]
+    return rows
+
+
+def _dense(keys: np.ndarray) -> bool:
+    # Database keys are small non-negative integers: a table indexed by key beats binary search.
+    return bool(len(keys)) and keys[0] >= 0 and keys[-1] < 4 * len(keys) + (1 << 20)
+
+
+def _contains(sorted_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """For each query value, whether it is among `sorted_keys` (sorted, unique)."""
+    if not len(sorted_keys):
+        return np.zeros(len(query), dtype=bool)
+    if _dense(sorted_keys) and (not len(query) or query.min() >= 0):
+        mask = np.zeros(max(int(sorted_keys[-1]), int(query.max(initial=0))) + 1, dtype=bool)
+        mask[sorted_keys] = True
+        return mask[query]
+    at = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
+    return sorted_keys[at] == query
+
+
+def _estimated_rows(model) -> float:
+    """The planner's estimate of a table's rows on PostgreSQL (catalogue, no scan); infinity
+    elsewhere (SQLite serves one town: its batches always filter in the database)."""
+    connection = connections[router.db_for_read(model)]
+    if connection.vendor != "postgresql":
+        return float("inf")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    # −1: never analysed (a fresh table): count as empty, the whole-table path is right for it.
+    return max(float(row[0]), 0.0) if row else 0.0
+
+
+def _in_ids(model, field: str, ids: list[int]) -> RawSQL:
+    """`field IN ids` as one parameter (a PostgreSQL array, a JSON list for SQLite's json_each):
+    the ORM's `__in` prepares each value through the field (≈ 2 µs apiece, per query), which
+    was most of one order's suggestion time."""
+    connection = connections[router.db_for_read(model)]
+    qn = connection.ops.quote_name
+    column = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"  # names from _meta
+    if connection.vendor == "postgresql":
+        sql, params = f"{column} = ANY(%s::bigint[])", [ids]
+    else:
+        sql, params = f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]  # noqa: S608 - names from _meta
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 - names from _meta, values as parameters
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray, default: int) -> np.ndarray:
+    """values[k] for each query equal to keys[k] (keys sorted, unique), else `default`."""
+    if not len(keys):
+        return np.full(len(query), default, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return np.where(keys[at] == query, values[at], default)
+
+
 def load_batch(orders_qs, *, weights: Weights | None = None, now: dt.datetime | None = None) -> Batch:
     """Read the orders of `orders_qs` and the members registered with their communities.
 
-    Nine queries whatever the size: orders, category rules, registrations, members, skills,
-    loads, hours, pairings, ratings. Members are selected by subqueries, never by a list of ids
-    sent back to the database.
+    A constant number of queries whatever the size (ten at most): orders, the size of the
+    community table (PostgreSQL's estimate), category rules, registrations, members, skills,
+    orders held and rated (one scan), hours, pairings. Columns arrive as integer arrays
+    (`linli.dispatch.columns`): no Python object per row.
+
+    Two plans, same result (tests/test_dispatch_loading.py checks both on both backends):
+      * a small batch (a town, a community, one order) filters every member table in the
+        database: by the ids of its members when there are at most ID_LIST_MAX of them, else by a
+        subquery on the registrations;
+      * a batch whose communities are a large share of all (`WHOLE_TABLE_SHARE`; a province's
+        batch) reads the member tables whole and keeps its members' rows in numpy, the queries
+        spread over `columns.PARALLEL` connections sharing one snapshot. Filtering by the
+        subquery would make the database rebuild a hash of a million registrations for each
+        table: measured 5–10× slower at a million members.
     """
     now = now or timezone.now()
     slot = slot_at(now)
-    rows = list(
-        orders_qs.order_by("pk").values_list("pk", "community_id", "grid_id", "priority", "category_id", "resolve_by")
+    o = _by_first(
+        fetch_ints(
+            orders_qs.order_by("pk")
+            .annotate(_grid=Coalesce("grid_id", -1), _category=Coalesce("category_id", -1))
+            .values_list("pk", "community_id", "_grid", "priority", "_category")
+        )
     )
-    category_ids = {r[4] for r in rows if r[4] is not None}
-    rules = {}
-    if category_ids:
-        rules = {
-            c: (s, name)
-            for c, s, name in CategoryRule.objects.filter(
-                category_id__in=category_ids, required_skill__isnull=False, skill_required_to_claim=True
-            ).values_list("category_id", "required_skill_id", "required_skill__name")
-        }
-    n_o = len(rows)
-    order_skill = [rules.get(r[4], (-1, None))[0] for r in rows]
-    orders = OrderTable(
-        skill=_ints(order_skill),
-        community=_ints([r[1] for r in rows]),
-        grid=_ints([-1 if r[2] is None else r[2] for r in rows]),
-        # Priority is 1–5 by the accept form; clip so that a stray value cannot break the engine.
-        priority=np.clip(_ints([r[3] for r in rows]), 1, 5),
-        slot=np.full(n_o, slot, dtype=np.int64),
-    )
-    communities = sorted({r[1] for r in rows})
+    order_ids, o_comm, o_grid, o_cat = o[:, 0], o[:, 1], o[:, 2], o[:, 4]
+    communities = _unique(o_comm).tolist()
+    categories = _unique(o_cat[o_cat >= 0]).tolist()
     weights = weights or weights_for_town(None)
-
-    regs = Registration.objects.filter(
-        community_id__in=communities, status=Registration.Status.APPROVED, member__isnull=False
+    whole = bool(communities) and (
+        WHOLE_TABLE_SHARE <= 0
+        # The estimate (a query) only for batches that could qualify.
+        or (
+            len(communities) >= WHOLE_MIN_COMMUNITIES
+            and len(communities) >= WHOLE_TABLE_SHARE * _estimated_rows(Community)
+        )
     )
-    reg_rows = np.array(list(regs.values_list("member_id", "community_id")), dtype=np.int64).reshape(-1, 2)
+    skill_names, rule_cat, rule_skill = {}, _ints([]), _ints([])
+    if categories:
+        rules = CategoryRule.objects.filter(required_skill__isnull=False, skill_required_to_claim=True)
+        if not whole:
+            rules = rules.filter(category_id__in=categories)
+        rule_rows = _by_first(fetch_ints(rules.values_list("category_id", "required_skill_id")))
+        rule_rows = rule_rows[_contains(np.asarray(categories, dtype=np.int64), rule_rows[:, 0])]
+        rule_cat, rule_skill = rule_rows[:, 0].copy(), rule_rows[:, 1].copy()
+        named = _unique(rule_skill).tolist()
+        skill_names = dict(Skill.objects.filter(pk__in=named).values_list("pk", "name")) if named else {}
+    order_skill = _lookup(rule_cat, rule_skill, o_cat, -1)
+    # Only members who could take one of the orders at all: available in the batch's half-day
+    # slot (the same for every order), and with one of the skills needed when every order needs
+    # one (a single order's suggestions: a tenth of the community, not all of it).
+    bit = 1 << slot
+    needed = _unique(order_skill).tolist() if len(order_skill) and (order_skill >= 0).all() else None
+    approved = Registration.objects.filter(status=Registration.Status.APPROVED, member__isnull=False)
+    regs = approved.filter(community_id__in=communities).alias(_free=F("member__availability").bitand(bit))
+    regs = regs.filter(_free__gt=0)
+    if needed is not None:
+        regs = regs.filter(Exists(MemberSkill.objects.filter(member_id=OuterRef("member_id"), skill_id__in=needed)))
     member_sub = regs.values("member_id")
-    m_rows = list(
-        Member.objects.filter(id__in=member_sub)
+    # A whole-table batch sends no list of its communities either (30,000 values cost more to
+    # compile and quote than to filter in numpy).
+    of_communities = approved if whole else regs
+
+    reg_query = of_communities.order_by().values_list("member_id", "community_id")
+    reg_rows = None
+    if not whole and communities:
+        # A small batch reads its registrations first: up to ID_LIST_MAX members are then named
+        # by id, cheaper to compile and run than the registration subquery in every query (one
+        # order's suggestions: half of their time went into compiling the subqueries).
+        reg_rows = fetch_ints(reg_query)
+        ids = _unique(reg_rows[:, 0])
+        if len(ids) <= ID_LIST_MAX:
+            member_sub = ids.tolist()
+
+    def of_batch(qs, field="member_id"):
+        if whole:
+            return qs
+        if isinstance(member_sub, list):
+            return qs.filter(_in_ids(qs.model, field, member_sub)) if member_sub else qs.none()
+        return qs.filter(**{f"{field}__in": member_sub})
+
+    since = now - dt.timedelta(days=RATING_DAYS)
+    held = Q(status__in=MEMBER_LOAD_STATUSES)
+    rated = (Q(closed_at__gte=since) | Q(resolved_at__gte=since)) & Q(rating__in=list(RATING_VALUES))
+    points = Case(*(When(rating=r, then=Value(v)) for r, v in RATING_POINTS.items()), default=Value(0))
+    queries = [
+        reg_query,
+        of_batch(Member.objects.all(), "id")
         .order_by("pk")
-        .values_list("pk", "home_community_id", "home_grid_id", "availability", "load_cap", "unit_id")
+        .annotate(
+            _home=Coalesce("home_community_id", -1), _grid=Coalesce("home_grid_id", -1), _unit=Coalesce("unit_id", -1)
+        )
+        .values_list("pk", "_home", "_grid", "availability", "load_cap", "_unit"),
+        of_batch(MemberSkill.objects.all()).order_by().values_list("member_id", "skill_id", "level"),
+        # Orders held (load) and rated lately (rating), in one scan of the orders.
+        of_batch(Order.objects.filter(held | rated, assignee__isnull=False), "assignee_id")
+        .order_by()
+        .values("assignee_id")
+        .annotate(
+            n_held=Count("id", filter=held),
+            points=Coalesce(Sum(points, filter=rated), 0),
+            n_rated=Count("id", filter=rated),
+        )
+        .values_list("assignee_id", "n_held", "points", "n_rated"),
+        # Hours have one decimal: summed in tenths, exact; tenths / 10 is then the float of the sum.
+        of_batch(ServiceRecord.objects.filter(service_date__year=timezone.localdate(now).year))
+        .order_by()
+        .values("member_id")
+        .annotate(h=Round(Sum("hours") * Value(Decimal(10))))
+        .values_list("member_id", "h"),
+        (Pairing.objects.all() if whole else Pairing.objects.filter(community_id__in=communities)).values_list(
+            "unit_id", "community_id"
+        ),
+    ]
+    if not communities:
+        queries = [q.none() for q in queries]
+    if reg_rows is not None:
+        m_rows, skill_rows, order_rows, hour_rows, pair_rows = fetch_ints_many(queries[1:])
+    else:
+        reg_rows, m_rows, skill_rows, order_rows, hour_rows, pair_rows = fetch_ints_many(queries, parallel=whole)
+
+    orders = OrderTable(
+        skill=order_skill,
+        community=o_comm.copy(),
+        grid=o_grid.copy(),
+        # Priority is 1–5 by the accept form; clip so that a stray value cannot break the engine.
+        priority=np.clip(o[:, 3], 1, 5),
+        slot=np.full(len(o), slot, dtype=np.int64),
     )
-    member_ids = _ints([r[0] for r in m_rows])
+
+    if whole:
+        # Keep the batch's communities, and the rows of its members: those registered with one,
+        # available in the slot, with a needed skill (as the subqueries select in a small batch).
+        community_keys = np.asarray(communities, dtype=np.int64)
+        reg_rows = reg_rows[_contains(community_keys, reg_rows[:, 1])]
+        pair_rows = pair_rows[_contains(community_keys, pair_rows[:, 1])]
+        keep = _contains(_unique(reg_rows[:, 0]), m_rows[:, 0]) & ((m_rows[:, 3] & bit) != 0)
+        if needed is not None:
+            skilled = skill_rows[_contains(np.asarray(needed, dtype=np.int64), skill_rows[:, 1]), 0]
+            keep &= _contains(_unique(skilled), m_rows[:, 0])
+        wanted = _unique(m_rows[keep, 0])
+        reg_rows, m_rows, skill_rows, order_rows, hour_rows = (
+            rows[_contains(wanted, rows[:, 0])] for rows in (reg_rows, m_rows, skill_rows, order_rows, hour_rows)
+        )
+    m_rows = _by_first(m_rows)
+    member_ids = m_rows[:, 0].copy()
     n_m = len(member_ids)
+
+    if _dense(member_ids):
+        row_of = np.zeros(int(member_ids[-1]) + 1, dtype=np.int64)
+        row_of[member_ids] = np.arange(n_m)
 
     def index(ids) -> np.ndarray:
         # Row of each member id in member_ids (sorted, and every id is a loaded member).
-        return np.searchsorted(member_ids, _ints(ids))
+        ids = _ints(ids)
+        return row_of[ids] if _dense(member_ids) else np.searchsorted(member_ids, ids)
 
-    skill_rows = np.array(
-        list(MemberSkill.objects.filter(member_id__in=member_sub).values_list("member_id", "skill_id", "level")),
-        dtype=np.int64,
-    ).reshape(-1, 3)
+    at = index(order_rows[:, 0])
     load = np.zeros(n_m, dtype=np.int64)
-    load_rows = np.array(
-        list(
-            Order.objects.filter(assignee_id__in=member_sub, status__in=MEMBER_LOAD_STATUSES)
-            .order_by()
-            .values("assignee_id")
-            .annotate(n=Count("id"))
-            .values_list("assignee_id", "n")
-        ),
-        dtype=np.int64,
-    ).reshape(-1, 2)
-    load[index(load_rows[:, 0])] = load_rows[:, 1]
-    hours = np.zeros(n_m, dtype=np.float64)
-    hour_rows = list(
-        ServiceRecord.objects.filter(member_id__in=member_sub, service_date__year=timezone.localdate(now).year)
-        .order_by()
-        .values("member_id")
-        .annotate(h=Sum("hours"))
-        .values_list("member_id", "h")
-    )
-    if hour_rows:
-        hours[index([r[0] for r in hour_rows])] = [float(r[1] or 0) for r in hour_rows]
-    unit_of = np.array([-1 if r[5] is None else r[5] for r in m_rows], dtype=np.int64)
-    pair_rows = np.array(
-        list(Pairing.objects.filter(community_id__in=communities).values_list("unit_id", "community_id")),
-        dtype=np.int64,
-    ).reshape(-1, 2)
-    paired_member, paired_community = [], []
-    if len(pair_rows) and n_m:
-        by_unit = _group(pair_rows.tolist())
-        for j, u in enumerate(unit_of.tolist()):
-            for c in by_unit.get(u, ()):
-                paired_member.append(j)
-                paired_community.append(c)
+    load[at] = order_rows[:, 1]
     rating = np.full(n_m, np.nan)
-    rating_rows = list(
-        Order.objects.filter(
-            Q(closed_at__gte=now - dt.timedelta(days=RATING_DAYS))
-            | Q(resolved_at__gte=now - dt.timedelta(days=RATING_DAYS)),
-            assignee_id__in=member_sub,
-            rating__in=list(RATING_VALUES),
-        )
-        .order_by()
-        .values("assignee_id", "rating")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "rating", "n")
-    )
-    if rating_rows:
-        total, count = defaultdict(float), defaultdict(int)
-        for m, r, c in rating_rows:
-            total[m] += RATING_VALUES[r] * c
-            count[m] += c
-        ids = list(total)
-        rating[index(ids)] = [total[m] / count[m] for m in ids]
+    has = order_rows[:, 3] > 0
+    # Points are integers, so the mean is the same float as a per-row Python sum would give.
+    rating[at[has]] = order_rows[has, 2] / order_rows[has, 3]
+    hours = np.zeros(n_m, dtype=np.float64)
+    hours[index(hour_rows[:, 0])] = hour_rows[:, 1] / 10
+
+    # Members × pairings of their unit: members sorted by unit, each pairing takes its unit's run.
+    unit_of = m_rows[:, 5]
+    by_unit = np.argsort(unit_of, kind="stable")
+    sorted_units = unit_of[by_unit]
+    lo = np.searchsorted(sorted_units, pair_rows[:, 0])
+    counts = np.searchsorted(sorted_units, pair_rows[:, 0], side="right") - lo
+    pair_of = np.repeat(np.arange(len(pair_rows)), counts)
+    pos = np.arange(len(pair_of)) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    paired_member = by_unit[pos]
+    paired_order = np.lexsort((pair_of, paired_member))
+    paired_member = paired_member[paired_order]
+    paired_community = pair_rows[pair_of[paired_order], 1]
 
     members = MemberTable(
-        home=_ints([-1 if r[1] is None else r[1] for r in m_rows]),
-        grid=_ints([-1 if r[2] is None else r[2] for r in m_rows]),
-        availability=_ints([r[3] for r in m_rows]),
+        home=m_rows[:, 1].copy(),
+        grid=m_rows[:, 2].copy(),
+        availability=m_rows[:, 3].copy(),
         load=load,
-        cap=_ints([r[4] for r in m_rows]),
+        cap=m_rows[:, 4].copy(),
         hours=hours,
         rating=rating,
         skill_member=index(skill_rows[:, 0]),
@@ -297,14 +470,13 @@ def load_batch(orders_qs, *, weights: Weights | None = None, now: dt.datetime | 
         skill_level=skill_rows[:, 2].copy(),
         reg_member=index(reg_rows[:, 0]),
         reg_community=reg_rows[:, 1].copy(),
-        paired_member=_ints(paired_member),
-        paired_community=_ints(paired_community),
+        paired_member=paired_member.astype(np.int64),
+        paired_community=paired_community.astype(np.int64),
     )
     return Batch(
-        order_ids=_ints([r[0] for r in rows]),
+        order_ids=order_ids.copy(),
         orders=orders,
-        order_skill_names=[rules.get(r[4], (None, None))[1] for r in rows],
-        order_deadlines=[r[5] for r in rows],
+        skill_names=skill_names,
         member_ids=member_ids,
         members=members,
         weights=weights,

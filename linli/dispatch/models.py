@@ -1,17 +1,24 @@
-"""Auto-dispatch runs: a preview of who gets which order, then (once confirmed) what was applied.
+"""Auto-dispatch runs (a preview of who gets which order, then what was applied) and each town's
+score weights.
 
 A run is written by linli/dispatch/actions.py only. Its assignments are a record of the plan and
 its outcome; orders themselves change only through linli.orders.actions.dispatch_order.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.orders.models import Order
 from linli.orgs.models import Town
 from linli.people.models import Member
+from matching import Weights
 
 
 class DispatchRun(models.Model):
@@ -68,10 +75,27 @@ class DispatchAssignment(models.Model):
     """One order of a run: the member proposed (none: unassigned, with the reason), and whether
     the confirmed dispatch was applied (and why not)."""
 
-    run = models.ForeignKey(DispatchRun, on_delete=models.CASCADE, related_name="assignments")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+", verbose_name=_("工单"))
+    # Plans are read by run only (the run page, the API, confirm): the unique (run, order) index
+    # serves that, and no other index is kept — each costs a B-tree insert per row of a plan.
+    run = models.ForeignKey(DispatchRun, on_delete=models.CASCADE, db_index=False, related_name="assignments")
+    # No database-level foreign keys to the order and the member: a plan of a province holds
+    # 100,000 rows, and PostgreSQL checks each such key at commit by locking the row it points to
+    # (SELECT … FOR KEY SHARE), which took 5 of the 9 seconds of writing one. Orders and members
+    # are never deleted (they are PROTECTed by their events and ledgers), the ids come from the
+    # snapshot the plan was computed on, and confirm_dispatch re-reads every order anyway. The
+    # ORM still applies on_delete.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+", verbose_name=_("工单")
+    )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("党员")
+        Member,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("党员"),
     )
     score = models.IntegerField(_("匹配分"), null=True, blank=True)
     reasons = models.JSONField(_("理由"), default=list, blank=True)
@@ -85,3 +109,90 @@ class DispatchAssignment(models.Model):
 
     def __str__(self):
         return f"{self.run_id}:{self.order_id}→{self.member_id}"
+
+
+_DEFAULT = Weights()
+_POINTS = [MinValueValidator(0), MaxValueValidator(1000)]
+
+
+class DispatchWeights(models.Model):
+    """How a town's dispatch scores a member for an order (matching.Weights). Missing row = the
+    engine's defaults. Configuration: town admins edit it in the admin (decision 0001)."""
+
+    town = models.OneToOneField(
+        Town, on_delete=models.CASCADE, primary_key=True, related_name="dispatch_weights", verbose_name=_("街道/镇")
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("紧急程度（每级）"), default=_DEFAULT.priority, validators=_POINTS, help_text=_("工单优先级 1–5，每级加分")
+    )
+    skill_level = models.PositiveSmallIntegerField(
+        _("技能水平（每级）"),
+        default=_DEFAULT.skill_level,
+        validators=_POINTS,
+        help_text=_("了解 1 级、熟练 2 级、专业 3 级，每级加分"),
+    )
+    same_grid = models.PositiveSmallIntegerField(_("同网格"), default=_DEFAULT.same_grid, validators=_POINTS)
+    same_community = models.PositiveSmallIntegerField(_("同社区"), default=_DEFAULT.same_community, validators=_POINTS)
+    paired_community = models.PositiveSmallIntegerField(
+        _("结对社区"), default=_DEFAULT.paired_community, validators=_POINTS
+    )
+    fairness = models.PositiveSmallIntegerField(
+        _("服务时长均衡"),
+        default=_DEFAULT.fairness,
+        validators=_POINTS,
+        help_text=_("今年尚未服务的党员得满分，服务满年度目标时长的得 0 分"),
+    )
+    annual_hours_target = models.PositiveSmallIntegerField(
+        _("年度服务时长目标（小时）"),
+        default=_DEFAULT.annual_hours_target,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+    )
+    good_rating = models.PositiveSmallIntegerField(
+        _("近期评价"), default=_DEFAULT.good_rating, validators=_POINTS, help_text=_("近期平均评价 5 分得满分")
+    )
+    good_rating_threshold = models.DecimalField(
+        _("“评价好”门槛"),
+        max_digits=2,
+        decimal_places=1,
+        default=Decimal(str(_DEFAULT.good_rating_threshold)),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    load_penalty = models.PositiveSmallIntegerField(
+        _("在办工单（每单扣分）"), default=_DEFAULT.load_penalty, validators=_POINTS
+    )
+
+    class Meta:
+        verbose_name = _("派单权重")
+        verbose_name_plural = _("派单权重")
+        constraints = [
+            # The engine's own rule (matching.Weights): closer is never worth less.
+            models.CheckConstraint(
+                condition=Q(same_grid__gte=models.F("same_community"))
+                & Q(same_community__gte=models.F("paired_community")),
+                name="dispatchweights_closeness_order",
+            ),
+            models.CheckConstraint(condition=Q(annual_hours_target__gte=1), name="dispatchweights_hours_target"),
+        ]
+
+    def __str__(self):
+        return str(self.town_id)
+
+    def clean(self):
+        if None in (self.same_grid, self.same_community, self.paired_community):
+            return
+        if not self.same_grid >= self.same_community >= self.paired_community:
+            raise ValidationError(_("须满足：同网格 ≥ 同社区 ≥ 结对社区"))
+
+    def as_weights(self) -> Weights:
+        return Weights(
+            priority=self.priority,
+            skill_level=self.skill_level,
+            same_grid=self.same_grid,
+            same_community=self.same_community,
+            paired_community=self.paired_community,
+            fairness=self.fairness,
+            annual_hours_target=self.annual_hours_target,
+            good_rating=self.good_rating,
+            good_rating_threshold=float(self.good_rating_threshold),
+            load_penalty=self.load_penalty,
+        )

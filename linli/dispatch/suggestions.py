@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from linli.dispatch.loading import load_batch, weights_for_town
 from linli.orders.models import Order
 from linli.people.models import Member
-from matching import Explanation, suggest
+from matching import Explanation, OrderSpec, build_candidates, explain
 
 
 @dataclass(frozen=True)
@@ -22,16 +24,32 @@ def suggest_for_order(order: Order, *, k: int = 10) -> list[SuggestedMember]:
     """The k best members for `order`, best first, meeting every hard constraint.
 
     Hard constraints (matching.scoring): registered with the order's community, the category's
-    required skill, available in the current half-day, below their load cap. A constant number of
-    queries (the batch load plus one for the members shown).
+    required skill, available in the current half-day, below their load cap. Ranked as
+    `matching.suggest` ranks (score less the load penalty of what they hold, then fewer orders
+    held, then member id), but computed on the batch's columns (`build_candidates`) so that only
+    the k shown become dataclasses with explanations. A constant number of queries (the town's
+    weights, the batch load, the members shown).
     """
-    batch = load_batch(Order.objects.filter(pk=order.pk), weights=weights_for_town(order.town_id))
+    weights = weights_for_town(order.town_id)
+    batch = load_batch(Order.objects.filter(pk=order.pk), weights=weights)
     if not len(batch.order_ids):
         return []
-    ranked = suggest(batch.order_spec(0), batch.member_specs(), batch.weights, k=k)
-    members = Member.objects.in_bulk([s.member_id for s in ranked])
-    return [
-        SuggestedMember(members[s.member_id], s.total, s.explanation.reasons, s.explanation)
-        for s in ranked
-        if s.member_id in members
-    ]
+    cand = build_candidates(batch.orders, batch.members, weights)
+    rows = cand.member_idx  # every edge is for order 0
+    held = batch.members.load[rows]
+    total = cand.score - weights.load_penalty * held
+    top = rows[np.lexsort((rows, held, -total))[:k]].tolist()
+    ot = batch.orders
+    spec = OrderSpec(
+        id=order.pk,
+        skill=None if ot.skill[0] < 0 else int(ot.skill[0]),
+        community=int(ot.community[0]),
+        grid=None if ot.grid[0] < 0 else int(ot.grid[0]),
+        priority=int(ot.priority[0]),
+        deadline=order.resolve_by,
+        slot=int(ot.slot[0]),
+        skill_name=batch.skill_names.get(int(ot.skill[0])),
+    )
+    explained = [(int(batch.member_ids[j]), explain(spec, batch.member_spec(j), weights)) for j in top]
+    members = Member.objects.in_bulk([m for m, _ in explained])
+    return [SuggestedMember(members[m], why.total, why.reasons, why) for m, why in explained if m in members]

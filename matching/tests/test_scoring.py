@@ -251,3 +251,27 @@ def test_weights_validate(kwargs):
 def test_specs_validate(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), w=weights_strategy, named=st.booleans())
+def test_explain_edges_agrees_with_explain_pair_by_pair(lookups, data, w, named):
+    os = data.draw(st.lists(orders(lookups), max_size=8))
+    ms = data.draw(st.lists(members(lookups), max_size=10))
+    names = {s: f"技能名{s}" for s in SKILLS} if named else {}
+    pairs = [(i, j) for i in range(len(os)) for j in range(len(ms)) if eligible(os[i], ms[j])]
+    o_idx = np.array([p[0] for p in pairs], dtype=np.int64)
+    m_idx = np.array([p[1] for p in pairs], dtype=np.int64)
+    scores, reasons = scoring.explain_edges(
+        OrderTable.from_specs(os), MemberTable.from_specs(ms), w, o_idx, m_idx, names
+    )
+    for (i, j), s, r in zip(pairs, scores.tolist(), reasons, strict=True):
+        spec = os[i]
+        if spec.skill is not None and names:
+            spec = OrderSpec(
+                **{f: getattr(spec, f) for f in spec.__slots__ if f != "skill_name"}, skill_name=names[spec.skill]
+            )
+        why = explain(spec, ms[j], w)
+        assert (s, r) == (why.score, why.reasons)
+    # The specs form gives the same (skill names from the specs).
+    assert scoring.explain_edges(os, ms, w, o_idx, m_idx)[0].tolist() == scores.tolist()
