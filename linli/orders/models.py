@@ -292,6 +292,9 @@ class Order(models.Model):
             # Metrics per town and period.
             models.Index(fields=["town", "created_at"], name="order_town_period_idx"),
             models.Index(fields=["department", "status"], name="order_department_idx"),
+            # Dashboards: a town's orders changed since a period's start (reports.dashboards.touched_since):
+            # the one pass over its orders (OrderCells), today's events of those orders.
+            models.Index(fields=["town", "updated_at"], name="order_town_updated_idx"),
         ]
 
     def __str__(self):
@@ -352,6 +355,12 @@ class OrderEvent(models.Model):
             # Metrics: bounces and reopens per period; a member's history.
             models.Index(fields=["kind", "at"], name="orderevent_kind_idx"),
             models.Index(fields=["member", "kind"], name="orderevent_member_idx"),
+            # Dashboards: the events of a period of the orders found by order_town_updated_idx.
+            models.Index(fields=["order", "at"], name="orderevent_order_at_idx"),
+            # Department league: a department's events in a period.
+            models.Index(fields=["department", "at"], name="orderevent_department_at_idx"),
+            # Dashboards on SQLite: a period's closes (with their rating) without every other transition.
+            models.Index(fields=["kind", "to_status", "at"], name="orderevent_kind_status_idx"),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 
 from linli.lib.errors import NotAllowed
-from linli.orgs.models import Community, Grid
+from linli.orgs.models import Community, Grid, Town
 
 
 def get_community_for_user(request, pk, *, write: bool = False) -> Community:
@@ -17,3 +17,14 @@ def get_community_for_user(request, pk, *, write: bool = False) -> Community:
 
 def get_grid_for_user(request, pk, *, write: bool = False) -> Grid:
     return get_object_or_404(Grid.objects.select_related("community__town").visible_to(request.user), pk=pk)
+
+
+def get_town_for_user(request, pk, *, write: bool = False) -> Town:
+    """The town if the user administers it (a town admin of it) or is a superuser; otherwise 404.
+
+    Reading and writing need the same role, so `write` changes nothing; it is there for the
+    helpers' common signature.
+    """
+    s = request.user.scope
+    towns = Town.objects.all() if s.superuser else Town.objects.filter(id__in=s.town_ids)
+    return get_object_or_404(towns, pk=pk)

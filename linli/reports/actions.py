@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.actions import notify, record_audit
 from linli.accounts.models import AuditEntry, Role, User
@@ -74,9 +75,9 @@ def generate_unit_report(unit: Unit, *, period: Period, actor, now: dt.datetime 
     """
     now = now or timezone.now()
     if actor is not None and not feedback.may_see_unit_feedback(actor.scope, unit):
-        raise NotAllowed("只有本单位管理员或街道/镇管理员可以生成反馈报告")
+        raise NotAllowed(_("只有本单位管理员或街道/镇管理员可以生成反馈报告"))
     if period.end > timezone.localtime(now).date():
-        raise DomainError(f"{period.label}尚未结束，只能生成已结束周期的报告", code="period")
+        raise DomainError(_("%(period)s尚未结束，只能生成已结束周期的报告") % {"period": period.label}, code="period")
     existing = UnitReport.objects.filter(unit=unit, period=period.code).first()
     if existing is not None:
         return existing, False
@@ -155,7 +156,7 @@ def remind_members_behind_pace(unit: Unit, *, actor, today: dt.date | None = Non
     pressing it) reminds nobody twice. Returns how many members were reminded (or already were).
     """
     if actor is None or not feedback.may_see_unit_feedback(actor.scope, unit):
-        raise NotAllowed("只有本单位管理员可以提醒党员")
+        raise NotAllowed(_("只有本单位管理员可以提醒党员"))
     today = today or timezone.localdate()
     members = list(feedback.behind_pace_members(unit, today=today))
     if members:
@@ -191,10 +192,10 @@ def set_list_rule(town: Town, *, actor, **values) -> ListRule:
     Lists already proposed keep the rule they were scored with (PropertyList.rule).
     """
     if not _town_admin(actor, town.pk):
-        raise NotAllowed("只有街道/镇管理员可以设置红黑榜规则")
+        raise NotAllowed(_("只有街道/镇管理员可以设置红黑榜规则"))
     unknown = set(values) - RULE_FIELDS
     if unknown:
-        raise DomainError(f"未知的规则项：{'、'.join(sorted(unknown))}", code="rule")
+        raise DomainError(_("未知的规则项：%(fields)s") % {"fields": "、".join(sorted(unknown))}, code="rule")
     rule = feedback.list_rule(town.pk)
     for name, value in values.items():
         setattr(rule, name, value)
@@ -222,17 +223,17 @@ def record_inspection(estate: Estate, *, actor, date: dt.date, score, note: str 
     community = estate.community
     s = actor.scope if actor is not None else None
     if s is None or not (s.superuser or community.pk in s.community_ids or community.town_id in s.town_ids):
-        raise NotAllowed("只有本社区工作人员或街道/镇管理员可以录入巡查")
+        raise NotAllowed(_("只有本社区工作人员或街道/镇管理员可以录入巡查"))
     if estate.company_id is None:
-        raise DomainError(f"{estate.name}没有物业公司", code="estate")
+        raise DomainError(_("%(estate)s没有物业公司") % {"estate": estate.name}, code="estate")
     try:
         score = int(score)
     except (TypeError, ValueError):
-        raise DomainError("评分应为0到100的整数", code="score") from None
+        raise DomainError(_("评分应为0到100的整数"), code="score") from None
     if not 0 <= score <= 100:
-        raise DomainError("评分应为0到100的整数", code="score")
+        raise DomainError(_("评分应为0到100的整数"), code="score")
     if date > timezone.localdate():
-        raise DomainError("巡查日期不能晚于今天", code="date")
+        raise DomainError(_("巡查日期不能晚于今天"), code="date")
     with transaction.atomic():
         return Inspection.objects.create(
             company_id=estate.company_id,
@@ -252,10 +253,13 @@ def _move_list(plist: PropertyList, to: str, *, actor, kind: str, now, note: str
     """Compare-and-set the list's status and write its event, in one transaction."""
     old = plist.status
     if to not in LIST_TRANSITIONS[old]:
-        raise Conflict(f"榜单当前状态为“{plist.get_status_display()}”，不能{ListEvent.Kind(kind).label}")
+        raise Conflict(
+            _("榜单当前状态为“%(status)s”，不能%(action)s")
+            % {"status": plist.get_status_display(), "action": ListEvent.Kind(kind).label}
+        )
     with transaction.atomic():
         if PropertyList.objects.filter(pk=plist.pk, status=old).update(status=to, **fields) != 1:
-            raise Conflict("榜单已被他人处理，请刷新后重试", code="already_taken")
+            raise Conflict(_("榜单已被他人处理，请刷新后重试"), code="already_taken")
         event = ListEvent.objects.create(
             plist=plist,
             at=now,
@@ -276,10 +280,13 @@ def _move_entry(entry: ListEntry, to: str, *, actor, kind: str, now, note: str =
     """Compare-and-set the entry's status and write its event, in one transaction."""
     old = entry.status
     if to not in ENTRY_TRANSITIONS[old]:
-        raise Conflict(f"该条目当前状态为“{entry.get_status_display()}”，不能{ListEvent.Kind(kind).label}")
+        raise Conflict(
+            _("该条目当前状态为“%(status)s”，不能%(action)s")
+            % {"status": entry.get_status_display(), "action": ListEvent.Kind(kind).label}
+        )
     with transaction.atomic():
         if ListEntry.objects.filter(pk=entry.pk, status=old).update(status=to, **fields) != 1:
-            raise Conflict("该条目已被他人处理，请刷新后重试", code="already_taken")
+            raise Conflict(_("该条目已被他人处理，请刷新后重试"), code="already_taken")
         event = ListEvent.objects.create(
             plist_id=entry.plist_id,
             entry=entry,
@@ -308,9 +315,9 @@ def propose_property_list(town: Town, *, period: Period, actor, now: dt.datetime
     """
     now = now or timezone.now()
     if not _town_admin(actor, town.pk):
-        raise NotAllowed("只有街道/镇管理员可以拟定红黑榜")
+        raise NotAllowed(_("只有街道/镇管理员可以拟定红黑榜"))
     if period.end > timezone.localtime(now).date():
-        raise DomainError(f"{period.label}尚未结束，只能对已结束的周期评定", code="period")
+        raise DomainError(_("%(period)s尚未结束，只能对已结束的周期评定") % {"period": period.label}, code="period")
     rule = feedback.list_rule(town.pk)
     scores = feedback.company_scores(town, period=period, rule=rule, now=now)
     try:
@@ -353,7 +360,7 @@ def propose_property_list(town: Town, *, period: Period, actor, now: dt.datetime
                 data={"red": sum(s.kind == "red" for s in scores), "black": sum(s.kind == "black" for s in scores)},
             )
     except IntegrityError:
-        raise Conflict(f"{period.label}的红黑榜已存在", code="exists") from None
+        raise Conflict(_("%(period)s的红黑榜已存在") % {"period": period.label}, code="exists") from None
     return plist
 
 
@@ -361,7 +368,7 @@ def open_list_notice(plist: PropertyList, *, actor, now: dt.datetime | None = No
     """公示: put the proposed list up for public notice for the rule's notice days; companies may appeal."""
     now = now or timezone.now()
     if not _town_admin(actor, plist.town_id):
-        raise NotAllowed("只有街道/镇管理员可以公示红黑榜")
+        raise NotAllowed(_("只有街道/镇管理员可以公示红黑榜"))
     days = int(plist.rule.get("notice_days") or feedback.list_rule(plist.town_id).notice_days)
     ends = now + dt.timedelta(days=days)
     event = _move_list(plist, L.NOTICE, actor=actor, kind=E.NOTICE, now=now, notice_starts_at=now, notice_ends_at=ends)
@@ -381,17 +388,17 @@ def appeal_list_entry(entry: ListEntry, *, actor, statement: str, now: dt.dateti
     now = now or timezone.now()
     s = actor.scope if actor is not None else None
     if s is None or entry.company_id not in s.company_ids:
-        raise NotAllowed("只有被列入榜单的物业公司可以申诉")
+        raise NotAllowed(_("只有被列入榜单的物业公司可以申诉"))
     statement = (statement or "").strip()
     if not statement:
-        raise DomainError("请填写申诉理由", code="statement")
+        raise DomainError(_("请填写申诉理由"), code="statement")
     if len(statement) > 2000:
-        raise DomainError("申诉理由不能超过2000字", code="statement")
+        raise DomainError(_("申诉理由不能超过2000字"), code="statement")
     if entry.kind != ListEntry.Kind.BLACK:
-        raise DomainError("只能对黑榜评定申诉", code="kind")
+        raise DomainError(_("只能对黑榜评定申诉"), code="kind")
     plist = entry.plist
     if plist.status != L.NOTICE or plist.notice_ends_at is None or now >= plist.notice_ends_at:
-        raise Conflict("不在公示期内，不能申诉", code="not_in_notice")
+        raise Conflict(_("不在公示期内，不能申诉"), code="not_in_notice")
     event = _move_entry(
         entry,
         N.APPEALED,
@@ -419,12 +426,12 @@ def decide_list_appeal(
     """复核: a town admin decides an appeal — upheld removes the company from the list, rejected keeps it."""
     now = now or timezone.now()
     if not _town_admin(actor, entry.plist.town_id):
-        raise NotAllowed("只有街道/镇管理员可以复核申诉")
+        raise NotAllowed(_("只有街道/镇管理员可以复核申诉"))
     note = (note or "").strip()
     if not note:
-        raise DomainError("请填写复核意见", code="note")
+        raise DomainError(_("请填写复核意见"), code="note")
     if entry.plist.status != L.NOTICE:
-        raise Conflict("榜单不在公示期，不能复核申诉", code="not_in_notice")
+        raise Conflict(_("榜单不在公示期，不能复核申诉"), code="not_in_notice")
     event = _move_entry(
         entry,
         N.REMOVED if upheld else N.CONFIRMED,
@@ -450,15 +457,16 @@ def publish_property_list(plist: PropertyList, *, actor, now: dt.datetime | None
     """发布: after the notice period, with every appeal decided, the list goes public with its reasons."""
     now = now or timezone.now()
     if not _town_admin(actor, plist.town_id):
-        raise NotAllowed("只有街道/镇管理员可以发布红黑榜")
+        raise NotAllowed(_("只有街道/镇管理员可以发布红黑榜"))
     if plist.status == L.NOTICE and plist.notice_ends_at and now < plist.notice_ends_at:
         raise Conflict(
-            f"公示期至 {timezone.localtime(plist.notice_ends_at):%Y-%m-%d %H:%M}，公示期满后才能发布",
+            _("公示期至 %(ends)s，公示期满后才能发布")
+            % {"ends": f"{timezone.localtime(plist.notice_ends_at):%Y-%m-%d %H:%M}"},
             code="in_notice",
         )
     pending = plist.entries.filter(status=N.APPEALED).count()
     if pending:
-        raise Conflict(f"还有 {pending} 项申诉未复核", code="appeals_pending")
+        raise Conflict(_("还有 %(count)s 项申诉未复核") % {"count": pending}, code="appeals_pending")
     event = _move_list(plist, L.PUBLISHED, actor=actor, kind=E.PUBLISHED, now=now, published_at=now)
     notify(
         _company_staff(plist.entries.values_list("company_id", flat=True)),
@@ -473,9 +481,30 @@ def withdraw_property_list(plist: PropertyList, *, actor, reason: str, now: dt.d
     """撤销: a town admin withdraws a list (proposed, under notice or published) with a reason."""
     now = now or timezone.now()
     if not _town_admin(actor, plist.town_id):
-        raise NotAllowed("只有街道/镇管理员可以撤销红黑榜")
+        raise NotAllowed(_("只有街道/镇管理员可以撤销红黑榜"))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写撤销原因", code="reason")
+        raise DomainError(_("请填写撤销原因"), code="reason")
     _move_list(plist, L.WITHDRAWN, actor=actor, kind=E.WITHDRAWN, now=now, note=reason[:500])
     return plist
+
+
+# --- the dashboards' daily roll-up ------------------------------------------------------------------------
+
+
+def replace_order_event_days(first: dt.date, last: dt.date, *, rows: list, actor=None, mark: bool = False) -> int:
+    """Replace the OrderEventDay rows of the days first..last with `rows` (computed by
+    linli.reports.dashboard_rollup.day_rows) in one transaction; with `mark`, move the roll-up's
+    mark to `last`.
+
+    Derived data, like a cache: no event is written and no actor is needed (`actor` is accepted for
+    the actions' common signature); rebuilding days any number of times gives the same rows.
+    """
+    from linli.reports.models import OrderEventDay, OrderEventDayMark
+
+    with transaction.atomic():
+        OrderEventDay.objects.filter(day__gte=first, day__lte=last).delete()
+        OrderEventDay.objects.bulk_create(rows, batch_size=2000)
+        if mark:
+            OrderEventDayMark.objects.update_or_create(pk=1, defaults={"through": last, "built_at": timezone.now()})
+    return len(rows)

@@ -9,6 +9,8 @@
 * PropertyList → ListEntry → ListEvent — a town's red/black list for a period: proposed, under
   public notice (appeals), published; statuses move only by compare-and-set against the
   literal tables below, each step writing one ListEvent.
+* OrderEventDay, OrderEventDayMark — the dashboards' daily roll-up of order events (derived data,
+  rebuilt by `manage.py rollup_order_events`; docs/metrics.md).
 """
 
 from decimal import Decimal
@@ -358,3 +360,56 @@ class ListEvent(models.Model):
 
     def __str__(self):
         return f"{self.plist_id}: {self.kind} {self.from_status}→{self.to_status}"
+
+
+class OrderEventDay(models.Model):
+    """A daily roll-up of orders and their events (derived data, like a cache; never edited by hand).
+
+    One row per local day, town, community, grid (none: orders filed without one) and department:
+    the rating, reopen and bounce events of that day, as linli.reports.metrics counts them.
+    Bounces sit under the department that returned the order,
+    reopens under the department that resolved it last (none: a member or unit did); the other
+    figures under no department. Rebuilt, a day at a time, only for finished days, by
+    `manage.py rollup_order_events` (linli.reports.dashboard_rollup), which the sweep runs; the
+    dashboards add the days after OrderEventDayMark.through from the base tables, so every figure
+    equals the live computation. Events are written with the time of writing and never change, so a
+    finished day's rows stay true.
+    """
+
+    day = models.DateField(_("日期"))
+    town = models.ForeignKey(Town, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("orgs.Community", on_delete=models.CASCADE, related_name="+")
+    grid = models.ForeignKey("orgs.Grid", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    department = models.ForeignKey("orgs.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    satisfied = models.PositiveIntegerField(default=0)
+    unsatisfied = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工单日汇总")
+        verbose_name_plural = _("工单日汇总")
+        indexes = [
+            # Town dashboards: a town's days in a period; the rebuild of a day.
+            models.Index(fields=["town", "day"], name="ordereventday_town_idx"),
+            # Community and grid dashboards.
+            models.Index(fields=["community", "day"], name="ordereventday_community_idx"),
+            models.Index(fields=["day"], name="ordereventday_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.community_id}/{self.grid_id}"
+
+
+class OrderEventDayMark(models.Model):
+    """How far OrderEventDay is built: every day up to `through` (inclusive). One row (pk 1)."""
+
+    through = models.DateField(_("汇总至"))
+    built_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("工单日汇总进度")
+        verbose_name_plural = _("工单日汇总进度")
+
+    def __str__(self):
+        return str(self.through)

@@ -52,5 +52,6 @@ class Command(BaseCommand):
         call_command("mark_no_shows", stdout=self.stdout)
         # Feedback reports to units for the period just ended (a no-op once they exist).
         call_command("unit_reports", stdout=self.stdout)
+        call_command("rollup_order_events", stdout=self.stdout)  # the dashboards' daily roll-up
         self.stdout.write(f"sweep: {flagged} overdue flagged, {closed} unrated closed, {requeued} tasks requeued")
         return None
