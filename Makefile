@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev browser fonts messages clean
+.PHONY: run test fuzz lint install install-dev browser fonts messages clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ run: $(STAMP_RUN) fonts
 test: $(STAMP_DEV) browser
 	$(BIN)/python -m pytest -p no:cacheprovider --create-db $(PYTEST_ARGS)
 
+## schemathesis over the OpenAPI document as three roles (≥ 100 examples per operation; ~10 min).
+fuzz: $(STAMP_DEV)
+	$(BIN)/python -m pytest -p no:cacheprovider --create-db -n 2 -m fuzz tests/test_api_schemathesis.py $(PYTEST_ARGS)
+
 ## The TrueType CJK font reportlab embeds in certificates (Debian's fonts-wqy-zenhei).
 fonts:
 	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { \
@@ -61,9 +65,12 @@ lint: $(STAMP_DEV)
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-## Recompile translations after editing locale/*/LC_MESSAGES/django.po
+## Collect new strings into locale/en (then give each its English; tests/test_translations.py
+## fails while any is missing) and recompile the catalogue.
 messages: $(STAMP_DEV)
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=bench --ignore=tests
+	msgcat --width=79 -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
 
 clean:
 	rm -rf var/static var/test.sqlite3*

@@ -30,6 +30,7 @@ VALID_BODIES = {
     "escalate_order": lambda c: {"department_id": c["dept"].pk},
     "acknowledge_order": lambda c: {},
     "return_order": lambda c: {"reason": "不属本部门"},
+    "list_order_suggestions": None,
 }
 
 

@@ -9,7 +9,7 @@ The one place exceptions become HTTP statuses:
 | Conflict | 409 |
 | Http404 (access helpers) | 404 |
 | missing/invalid/expired/revoked token | 401 |
-| schema validation (ninja) | 422, with `detail` naming each field |
+| schema validation (ninja); text containing U+0000 | 422, with `detail` naming each field |
 | rate limit | 429, with Retry-After |
 """
 
@@ -69,6 +69,29 @@ class ApiError(Exception):
         self.message = message
         self.detail = detail
         self.headers = headers or {}
+
+
+class NulInText(ValueError):
+    """A string in the body contains U+0000 (PostgreSQL text cannot hold it)."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+def reject_nul(data, path: tuple = ()) -> None:
+    """Raise NulInText naming the first string (or key) of a parsed JSON body that contains U+0000."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise NulInText(_field_name(path))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if "\x00" in key:
+                raise NulInText(_field_name(path))
+            reject_nul(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            reject_nul(value, (*path, index))
 
 
 def invalid_reference(field: str, message: str) -> ApiError:
@@ -143,6 +166,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, NulInText):
+            # ninja wraps whatever the body parser raises; this one is about a field, not the JSON.
+            detail = [{"field": exc.__cause__.field, "message": "不能包含空字符（U+0000）"}]
+            return respond(request, 422, "validation_error", f"请求内容有误：{exc.__cause__.field}", detail)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             # ninja's only 400 of its own: a body that is not a JSON object.
             return respond(request, 400, "invalid_json", "请求体应为 JSON 对象")

@@ -11,10 +11,11 @@ from decimal import Decimal
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, Header, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Header, Query, Router, Status
+from ninja.pagination import paginate
 
 from linli.api.errors import invalid_reference
+from linli.api.pagination import Pagination
 from linli.api.schemas import (
     ERRORS,
     AcceptIn,
@@ -44,20 +45,6 @@ router = Router(tags=["orders"])
 
 DETAIL = {200: OrderOut, **ERRORS}
 _COORDINATE = Decimal("0.000001")
-
-
-class OrderPage(Schema):
-    limit: int = Field(20, ge=1, le=100, description="每页条数（1–100）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
-
-
-class OrderPagination(LimitOffsetPagination):
-    """`limit` (1–100, default 20) and `offset`; the answer carries `items` and `count`."""
-
-    Input = OrderPage
-
-    def __init__(self, **kwargs):
-        super().__init__(max_limit=100, **kwargs)
 
 
 # --- presenting ---------------------------------------------------------------------------------
@@ -309,7 +296,7 @@ def _is_own_community(scope, community) -> bool:
     operation_id="list_orders",
     summary="工单列表（按可见范围）",
 )
-@paginate(OrderPagination)
+@paginate(Pagination)
 def list_orders(request, filters: Query[OrderFilters]):
     """The orders the caller may see, newest first, filtered; paginated with limit/offset."""
     user = request.user

@@ -1,11 +1,11 @@
 """Forms of people's pages. They check shape; the actions enforce the domain rules."""
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from linli.orgs.models import Community, Pairing
-from linli.people.models import Member, Registration
+from linli.orgs.models import Community
+from linli.people.access import registrable_communities
+from linli.people.models import Member
 
 
 class ApproveForm(forms.Form):
@@ -22,21 +22,6 @@ class DeclineForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
-
-
-def registrable_communities(member: Member):
-    """Communities a member may ask to register with (报到), and has no live registration with.
-
-    Those of the towns of the member's home community and unit, and those paired with the
-    member's unit (包保). Community names are not personal data, but the list stays local so a
-    province's 30,000 communities never land in one select.
-    """
-    towns = {t for t in (getattr(member.home_community, "town_id", None), getattr(member.unit, "town_id", None)) if t}
-    q = Q(town_id__in=towns)
-    if member.unit_id:
-        q |= Q(pk__in=Pairing.objects.filter(unit_id=member.unit_id).values("community_id"))
-    live = Registration.objects.active().filter(member=member).values("community_id")
-    return Community.objects.filter(q).exclude(pk__in=live).select_related("town").order_by("town__name", "code")
 
 
 class RegistrationRequestForm(forms.Form):

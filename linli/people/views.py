@@ -20,7 +20,12 @@ from linli.accounts.models import AuditEntry
 from linli.lib.errors import DomainError, NotAllowed
 from linli.orgs.access import get_community_for_user
 from linli.people import actions
-from linli.people.access import get_member_for_user, get_registration_for_user, get_resident_for_user
+from linli.people.access import (
+    get_member_for_user,
+    get_registration_for_user,
+    get_resident_for_user,
+    may_withdraw_registration,
+)
 from linli.people.forms import ApproveForm, DeclineForm, RegistrationRequestForm, WithdrawForm
 from linli.people.models import MemberSkill, Registration, Resident
 
@@ -140,18 +145,9 @@ def registration_detail(request, pk):
             "registration": registration,
             "events": events,
             "can_decide": registration.status == Registration.Status.REQUESTED and _manages(s, registration.community),
-            "can_withdraw": _may_withdraw(s, registration)
+            "can_withdraw": may_withdraw_registration(s, registration)
             and registration.status in (Registration.Status.REQUESTED, Registration.Status.APPROVED),
         },
-    )
-
-
-def _may_withdraw(scope, registration) -> bool:
-    """The registrant (the member, or the unit's admin) or the community's staff."""
-    return (
-        _manages(scope, registration.community)
-        or (registration.member_id is not None and registration.member_id == scope.member_id)
-        or (registration.unit_id is not None and registration.unit_id in scope.unit_ids)
     )
 
 
@@ -223,7 +219,7 @@ def registration_withdraw(request, pk):
     form = WithdrawForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        if not _may_withdraw(request.user.scope, registration):
+        if not may_withdraw_registration(request.user.scope, registration):
             raise NotAllowed(_("只有报到人或社区工作人员可以撤回"))
         actions.withdraw_registration(registration, actor=request.user, note=note)
     except DomainError as exc:

@@ -1,0 +1,45 @@
+"""Reusable order queries shared by the pages and the API (no side effects)."""
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+
+from linli.orders.models import Order
+from linli.orders.models import Status as S
+from linli.people.models import MemberSkill
+
+
+def pool_orders(user, member):
+    """Pooled orders of the communities the member is approved with, best fit first.
+
+    Fit: 2 = the member has the skill the category needs, 1 = no skill needed to claim,
+    0 = a needed skill is missing; then the member's own grid, then priority, oldest first.
+    """
+    s = user.scope
+    has_skill = MemberSkill.objects.filter(member_id=member.pk, skill_id=OuterRef("category__rule__required_skill_id"))
+    no_skill_needed = (
+        Q(category__isnull=True)
+        | Q(category__rule__isnull=True)
+        | Q(category__rule__required_skill__isnull=True)
+        | Q(category__rule__skill_required_to_claim=False)
+    )
+    same_grid = (
+        Case(When(grid_id=member.home_grid_id, then=Value(1)), default=Value(0), output_field=IntegerField())
+        if member.home_grid_id
+        else Value(0, output_field=IntegerField())
+    )
+    return (
+        Order.objects.visible_to(user)
+        .filter(status=S.POOLED, community_id__in=s.member_community_ids)
+        .select_related("community", "grid", "category__rule__required_skill")
+        .annotate(skill_match=Exists(has_skill))
+        .annotate(
+            fit=Case(
+                When(skill_match=True, then=Value(2)),
+                When(no_skill_needed, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            same_grid=same_grid,
+        )
+        .with_overdue_flag()
+        .order_by("-fit", "-same_grid", "-priority", "created_at", "id")
+    )
