@@ -26,6 +26,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from linli.accounts.actions import notify
 from linli.activities import qrcodes
@@ -80,13 +82,13 @@ def _manages(actor, community_id: int, town_id: int) -> bool:
 
 def _require_staff(actor, activity: Activity) -> None:
     if not _manages(actor, activity.community_id, activity.community.town_id):
-        raise NotAllowed("只有本社区工作人员可以执行此操作")
+        raise NotAllowed(_("只有本社区工作人员可以执行此操作"))
 
 
 def _member_of(actor) -> Member:
     member = getattr(actor, "member_profile", None)
     if member is None:
-        raise NotAllowed("只有已登记的党员/志愿者可以参加活动")
+        raise NotAllowed(_("只有已登记的党员/志愿者可以参加活动"))
     return member
 
 
@@ -107,12 +109,12 @@ def _transition_activity(activity: Activity, to: str, *, actor, kind: str, note:
     """Compare-and-set the activity's status and write its event, in one transaction."""
     old = activity.status
     if to not in ACTIVITY_TRANSITIONS[old]:
-        raise Conflict(f"活动当前状态为“{activity.get_status_display()}”，不能执行此操作")
+        raise Conflict(_("活动当前状态为“%(status)s”，不能执行此操作") % {"status": activity.get_status_display()})
     now = timezone.now()
     with transaction.atomic():
         updated = Activity.objects.filter(pk=activity.pk, status=old).update(status=to, updated_at=now, **fields)
         if updated != 1:
-            raise Conflict("活动已被他人修改，请刷新后重试")
+            raise Conflict(_("活动已被他人修改，请刷新后重试"))
         event = ActivityEvent.objects.create(
             activity=activity, at=now, actor=_actor_or_none(actor), kind=kind, from_status=old, to_status=to, note=note
         )
@@ -132,7 +134,7 @@ def _transition_signup(
     sources=None,
     note: str = "",
     data=None,
-    conflict: str = "报名状态已变化，请刷新后重试",
+    conflict: str = gettext_lazy("报名状态已变化，请刷新后重试"),
     **fields,
 ) -> ActivityEvent:
     """Compare-and-set the sign-up's status and write its event, in one transaction.
@@ -141,12 +143,12 @@ def _transition_signup(
     loser of sixteen concurrent sign-outs gets here)."""
     old = signup.status
     if to not in SIGNUP_TRANSITIONS[old] or (sources is not None and old not in sources):
-        raise Conflict(conflict, code="signup_status")
+        raise Conflict(str(conflict), code="signup_status")
     now = timezone.now()
     with transaction.atomic():
         updated = SignUp.objects.filter(pk=signup.pk, status=old).update(status=to, **fields)
         if updated != 1:
-            raise Conflict(conflict, code="signup_status")
+            raise Conflict(str(conflict), code="signup_status")
         event = ActivityEvent.objects.create(
             activity_id=signup.shift.activity_id,
             shift_id=signup.shift_id,
@@ -185,25 +187,25 @@ def _clean_activity_fields(values: dict) -> dict:
     """Check the activity's own fields (the form checked their shape); raise DomainError naming the field."""
     title = (values.get("title") or "").strip()
     if not title:
-        raise DomainError("请填写活动名称", code="title")
+        raise DomainError(_("请填写活动名称"), code="title")
     if len(title) > 100:
-        raise DomainError("活动名称不能超过100字", code="title")
+        raise DomainError(_("活动名称不能超过100字"), code="title")
     if values.get("kind") not in Kind.values:
-        raise DomainError("请选择活动类型", code="kind")
+        raise DomainError(_("请选择活动类型"), code="kind")
     place = (values.get("place") or "").strip()
     if not place:
-        raise DomainError("请填写活动地点", code="place")
+        raise DomainError(_("请填写活动地点"), code="place")
     leader = (values.get("leader") or "").strip()
     if not leader:
-        raise DomainError("请填写负责人", code="leader")
+        raise DomainError(_("请填写负责人"), code="leader")
     opens, closes = values.get("signup_opens_at"), values.get("signup_closes_at")
     if opens is None or closes is None:
-        raise DomainError("请填写报名开始和截止时间", code="signup_closes_at")
+        raise DomainError(_("请填写报名开始和截止时间"), code="signup_closes_at")
     if closes <= opens:
-        raise DomainError("报名截止时间应晚于报名开始时间", code="signup_closes_at")
+        raise DomainError(_("报名截止时间应晚于报名开始时间"), code="signup_closes_at")
     cancel_hours = int(values.get("cancel_hours") if values.get("cancel_hours") is not None else 24)
     if not 0 <= cancel_hours <= 720:
-        raise DomainError("取消截止应在活动开始前0到720小时之间", code="cancel_hours")
+        raise DomainError(_("取消截止应在活动开始前0到720小时之间"), code="cancel_hours")
     return {
         "kind": values["kind"],
         "title": title,
@@ -221,7 +223,7 @@ def _clean_activity_fields(values: dict) -> dict:
 def create_activity(*, community, actor, **values) -> Activity:
     """A community's staff create an activity (a draft until published). Values: _ACTIVITY_FIELDS."""
     if not _manages(actor, community.pk, community.town_id):
-        raise NotAllowed("只有本社区工作人员可以发起活动")
+        raise NotAllowed(_("只有本社区工作人员可以发起活动"))
     fields = _clean_activity_fields(values)
     now = timezone.now()
     with transaction.atomic():
@@ -238,7 +240,7 @@ def update_activity(activity: Activity, *, actor, **values) -> Activity:
     """Edit a draft or published activity. Sign-ups already made stay valid (skill, window)."""
     _require_staff(actor, activity)
     if activity.status == A.CANCELLED:
-        raise Conflict("活动已取消，不能修改")
+        raise Conflict(_("活动已取消，不能修改"))
     fields = _clean_activity_fields({**{f: getattr(activity, f) for f in _ACTIVITY_FIELDS}, **values})
     changed = {
         name: value
@@ -252,7 +254,7 @@ def update_activity(activity: Activity, *, actor, **values) -> Activity:
     with transaction.atomic():
         updated = Activity.objects.filter(pk=activity.pk).exclude(status=A.CANCELLED).update(updated_at=now, **changed)
         if updated != 1:
-            raise Conflict("活动已取消，不能修改")
+            raise Conflict(_("活动已取消，不能修改"))
         ActivityEvent.objects.create(
             activity=activity,
             at=now,
@@ -271,10 +273,10 @@ def publish_activity(activity: Activity, *, actor) -> Activity:
     """Publish a draft: members registered with the community see it and may sign up."""
     _require_staff(actor, activity)
     if not activity.shifts.exists():
-        raise DomainError("请先添加至少一个班次", code="shifts")
+        raise DomainError(_("请先添加至少一个班次"), code="shifts")
     now = timezone.now()
     if activity.signup_closes_at <= now:
-        raise DomainError("报名截止时间已过，请先修改报名时间", code="signup_closes_at")
+        raise DomainError(_("报名截止时间已过，请先修改报名时间"), code="signup_closes_at")
     _transition_activity(activity, A.PUBLISHED, actor=actor, kind=E.PUBLISHED, published_at=now)
     return activity
 
@@ -284,7 +286,7 @@ def cancel_activity(activity: Activity, *, actor, reason: str) -> Activity:
     _require_staff(actor, activity)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写取消原因", code="reason")
+        raise DomainError(_("请填写取消原因"), code="reason")
     now = timezone.now()
     with transaction.atomic():
         event = _transition_activity(
@@ -339,17 +341,17 @@ def cancel_activity(activity: Activity, *, actor, reason: str) -> Activity:
 
 def _clean_shift(starts_at, ends_at, capacity) -> tuple[dt.datetime, dt.datetime, int]:
     if starts_at is None or ends_at is None:
-        raise DomainError("请填写班次的开始和结束时间", code="starts_at")
+        raise DomainError(_("请填写班次的开始和结束时间"), code="starts_at")
     if ends_at <= starts_at:
-        raise DomainError("结束时间应晚于开始时间", code="ends_at")
+        raise DomainError(_("结束时间应晚于开始时间"), code="ends_at")
     if ends_at - starts_at > MAX_SHIFT_LENGTH:
-        raise DomainError("一个班次不能超过12小时，请分成多个班次", code="ends_at")
+        raise DomainError(_("一个班次不能超过12小时，请分成多个班次"), code="ends_at")
     try:
         capacity = int(capacity)
     except (TypeError, ValueError):
-        raise DomainError("人数上限应为整数", code="capacity") from None
+        raise DomainError(_("人数上限应为整数"), code="capacity") from None
     if not 1 <= capacity <= 1000:
-        raise DomainError("人数上限应在1到1000之间", code="capacity")
+        raise DomainError(_("人数上限应在1到1000之间"), code="capacity")
     return starts_at, ends_at, capacity
 
 
@@ -357,10 +359,10 @@ def add_shift(activity: Activity, *, actor, starts_at, ends_at, capacity, note: 
     """Add a shift (班次) to a draft or published activity."""
     _require_staff(actor, activity)
     if activity.status == A.CANCELLED:
-        raise Conflict("活动已取消，不能添加班次")
+        raise Conflict(_("活动已取消，不能添加班次"))
     starts_at, ends_at, capacity = _clean_shift(starts_at, ends_at, capacity)
     if starts_at <= timezone.now():
-        raise DomainError("班次开始时间应晚于现在", code="starts_at")
+        raise DomainError(_("班次开始时间应晚于现在"), code="starts_at")
     now = timezone.now()
     with transaction.atomic():
         shift = Shift.objects.create(
@@ -384,7 +386,7 @@ def update_shift(shift: Shift, *, actor, starts_at=None, ends_at=None, capacity=
     activity = shift.activity
     _require_staff(actor, activity)
     if activity.status == A.CANCELLED:
-        raise Conflict("活动已取消，不能修改班次")
+        raise Conflict(_("活动已取消，不能修改班次"))
     new_start = starts_at or shift.starts_at
     new_end = ends_at or shift.ends_at
     new_start, new_end, new_capacity = _clean_shift(
@@ -393,9 +395,9 @@ def update_shift(shift: Shift, *, actor, starts_at=None, ends_at=None, capacity=
     fields = {}
     if (new_start, new_end) != (shift.starts_at, shift.ends_at):
         if shift.starts_at <= timezone.now():
-            raise Conflict("班次已开始，不能修改时间")
+            raise Conflict(_("班次已开始，不能修改时间"))
         if new_start <= timezone.now():
-            raise DomainError("班次开始时间应晚于现在", code="starts_at")
+            raise DomainError(_("班次开始时间应晚于现在"), code="starts_at")
         fields.update(starts_at=new_start, ends_at=new_end)
     if new_capacity != shift.capacity:
         fields["capacity"] = new_capacity
@@ -413,8 +415,8 @@ def update_shift(shift: Shift, *, actor, starts_at=None, ends_at=None, capacity=
         if qs.update(**fields) != 1:
             taken = Shift.objects.filter(pk=shift.pk).values_list("seats_taken", flat=True).first() or 0
             if "starts_at" in fields and taken:
-                raise Conflict("已有人报名该班次，不能修改时间；可以调整人数或另加班次")
-            raise Conflict(f"已有 {taken} 人报名，人数上限不能少于已报名人数")
+                raise Conflict(_("已有人报名该班次，不能修改时间；可以调整人数或另加班次"))
+            raise Conflict(_("已有 %(taken)s 人报名，人数上限不能少于已报名人数") % {"taken": taken})
         ActivityEvent.objects.create(
             activity=activity,
             shift=shift,
@@ -434,7 +436,7 @@ def remove_shift(shift: Shift, *, actor) -> None:
     _require_staff(actor, activity)
     with transaction.atomic():
         if SignUp.objects.filter(shift=shift).exists():
-            raise Conflict("该班次已有报名记录，不能删除")
+            raise Conflict(_("该班次已有报名记录，不能删除"))
         ActivityEvent.objects.create(
             activity=activity,
             shift=shift,
@@ -448,7 +450,7 @@ def remove_shift(shift: Shift, *, actor) -> None:
             with transaction.atomic():
                 shift.delete()
         except IntegrityError:  # a sign-up arrived meanwhile (PROTECT)
-            raise Conflict("该班次刚有人报名，不能删除") from None
+            raise Conflict(_("该班次刚有人报名，不能删除")) from None
 
 
 # --- sign-up ------------------------------------------------------------------------------------
@@ -461,23 +463,23 @@ def activity_signup_errors(member: Member, activity: Activity, *, now=None, regi
     shifts), else they are queried."""
     now = now or timezone.now()
     if activity.status != A.PUBLISHED:
-        return ["活动已取消" if activity.status == A.CANCELLED else "活动尚未发布"]
+        return [_("活动已取消") if activity.status == A.CANCELLED else _("活动尚未发布")]
     errors = []
     if now < activity.signup_opens_at:
-        errors.append(f"报名将于{_local(activity.signup_opens_at)}开始")
+        errors.append(_("报名将于%(opens)s开始") % {"opens": _local(activity.signup_opens_at)})
     elif now >= activity.signup_closes_at:
-        errors.append("报名已截止")
+        errors.append(_("报名已截止"))
     if registered is None:
         registered = Registration.objects.filter(
             member=member, community_id=activity.community_id, status=Registration.Status.APPROVED
         ).exists()
     if not registered:
-        errors.append(f"您尚未向{activity.community.name}报到，报到通过后才能报名")
+        errors.append(_("您尚未向%(community)s报到，报到通过后才能报名") % {"community": activity.community.name})
     if activity.required_skill_id:
         if skilled is None:
             skilled = MemberSkill.objects.filter(member=member, skill_id=activity.required_skill_id).exists()
         if not skilled:
-            errors.append(f"该活动需要“{activity.required_skill.name}”技能")
+            errors.append(_("该活动需要“%(skill)s”技能") % {"skill": activity.required_skill.name})
     return errors
 
 
@@ -487,7 +489,7 @@ def signup_errors(member: Member, shift: Shift, *, now=None) -> list[str]:
     now = now or timezone.now()
     errors = activity_signup_errors(member, shift.activity, now=now)
     if shift.starts_at <= now and shift.activity.status == A.PUBLISHED:
-        errors.append("该班次已开始")
+        errors.append(_("该班次已开始"))
     return errors
 
 
@@ -514,26 +516,27 @@ def sign_up(shift: Shift, *, actor) -> SignUp:
     activity = shift.activity
     errors = signup_errors(member, shift)
     if errors:
-        raise DomainError("不能报名：" + "；".join(errors), code="not_eligible")
+        raise DomainError(_("不能报名：%(reasons)s") % {"reasons": "；".join(errors)}, code="not_eligible")
     now = timezone.now()
     try:
         with transaction.atomic():
             _lock_member(member)
             if SignUp.objects.filter(shift=shift, member=member).exclude(status=U.CANCELLED).exists():
-                raise Conflict("您已报名该班次", code="already_signed_up")
+                raise Conflict(_("您已报名该班次"), code="already_signed_up")
             clash = _overlapping(member, shift).first()
             if clash is not None:
                 other = clash.shift
                 when = f"{_local(other.starts_at)}–{_local(other.ends_at, '%H:%M')}"
                 raise Conflict(
-                    f"与您已报名的“{other.activity.title}”（{when}）时间冲突",
+                    _("与您已报名的“%(activity)s”（%(when)s）时间冲突")
+                    % {"activity": other.activity.title, "when": when},
                     code="overlap",
                 )
             # The seat: compare-and-set on the counter, so the last one goes to exactly one member.
             if not Shift.objects.filter(pk=shift.pk, seats_taken__lt=F("capacity")).update(
                 seats_taken=F("seats_taken") + 1
             ):
-                raise Conflict("该班次已报满", code="full")
+                raise Conflict(_("该班次已报满"), code="full")
             signup = SignUp.objects.create(shift=shift, member=member, signed_up_at=now)
             ActivityEvent.objects.create(
                 activity=activity,
@@ -546,7 +549,7 @@ def sign_up(shift: Shift, *, actor) -> SignUp:
             )
     except IntegrityError:
         # Two sign-ups of one member for one shift raced past the check; the unique index kept one.
-        raise Conflict("您已报名该班次", code="already_signed_up") from None
+        raise Conflict(_("您已报名该班次"), code="already_signed_up") from None
     return signup
 
 
@@ -556,14 +559,16 @@ def cancel_signup(signup: SignUp, *, actor, reason: str = "") -> SignUp:
     activity = shift.activity
     member = _member_of(actor)
     if signup.member_id != member.pk:
-        raise NotAllowed("只能取消自己的报名")
+        raise NotAllowed(_("只能取消自己的报名"))
     if signup.status != U.SIGNED_UP:
-        raise Conflict(f"报名状态为“{signup.get_status_display()}”，不能取消", code="signup_status")
+        raise Conflict(
+            _("报名状态为“%(status)s”，不能取消") % {"status": signup.get_status_display()}, code="signup_status"
+        )
     deadline = shift.cancel_deadline(activity)
     if timezone.now() >= deadline:
         raise DomainError(
-            f"已过取消截止时间（{_local(deadline)}，活动开始前{activity.cancel_hours}小时）。"
-            f"如确实无法参加，请联系活动负责人{activity.leader}。",
+            _("已过取消截止时间（%(deadline)s，活动开始前%(hours)s小时）。如确实无法参加，请联系活动负责人%(leader)s。")
+            % {"deadline": _local(deadline), "hours": activity.cancel_hours, "leader": activity.leader},
             code="deadline",
         )
     now = timezone.now()
@@ -575,7 +580,7 @@ def cancel_signup(signup: SignUp, *, actor, reason: str = "") -> SignUp:
             kind=E.SIGNUP_CANCELLED,
             sources={U.SIGNED_UP},
             note=(reason or "").strip()[:200],
-            conflict="报名状态已变化，请刷新后重试",
+            conflict=_("报名状态已变化，请刷新后重试"),
             cancelled_at=now,
         )
         Shift.objects.filter(pk=shift.pk, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
@@ -593,8 +598,8 @@ class ScanResult:
 
 
 SCAN_MESSAGES = {
-    "tampered": "二维码无效，请扫描活动现场屏幕上的签到二维码。",
-    "expired": (
+    "tampered": gettext_lazy("二维码无效，请扫描活动现场屏幕上的签到二维码。"),
+    "expired": gettext_lazy(
         "二维码已过期。签到二维码每30秒更新一次，有效期2分钟：请扫描现场屏幕上正在显示的二维码，不要使用截图或照片。"
     ),
 }
@@ -647,13 +652,13 @@ def _resolve_code(token: str, member: Member) -> tuple[Shift, SignUp]:
     try:
         shift_id = qrcodes.read_token(token)
     except qrcodes.CodeError as exc:
-        raise DomainError(SCAN_MESSAGES[exc.code], code=exc.code) from None
+        raise DomainError(str(SCAN_MESSAGES[exc.code]), code=exc.code) from None
     shift = Shift.objects.select_related("activity__community").filter(pk=shift_id).first()
     if shift is None:
-        raise DomainError("该班次已不存在，请联系活动负责人。", code="no_shift")
+        raise DomainError(_("该班次已不存在，请联系活动负责人。"), code="no_shift")
     activity = shift.activity
     if activity.status == A.CANCELLED:
-        raise DomainError(f"“{activity.title}”已取消。", code="cancelled")
+        raise DomainError(_("“%(activity)s”已取消。") % {"activity": activity.title}, code="cancelled")
     signup = (
         SignUp.objects.filter(shift=shift, member=member)
         .exclude(status=U.CANCELLED)
@@ -668,12 +673,16 @@ def _resolve_code(token: str, member: Member) -> tuple[Shift, SignUp]:
         )
         if mine is not None:
             raise DomainError(
-                f"此二维码属于{_local(shift.starts_at)}–{_local(shift.ends_at, '%H:%M')}的班次，"
-                f"您报名的是{_local(mine.shift.starts_at)}–{_local(mine.shift.ends_at, '%H:%M')}的班次，"
-                "请在您的班次扫码。",
+                _("此二维码属于%(this)s的班次，您报名的是%(mine)s的班次，请在您的班次扫码。")
+                % {
+                    "this": f"{_local(shift.starts_at)}–{_local(shift.ends_at, '%H:%M')}",
+                    "mine": f"{_local(mine.shift.starts_at)}–{_local(mine.shift.ends_at, '%H:%M')}",
+                },
                 code="other_shift",
             )
-        raise DomainError(f"您没有报名“{activity.title}”的这个班次，无法签到。", code="not_signed_up")
+        raise DomainError(
+            _("您没有报名“%(activity)s”的这个班次，无法签到。") % {"activity": activity.title}, code="not_signed_up"
+        )
     return shift, signup
 
 
@@ -682,20 +691,21 @@ def _next_scan_step(shift: Shift, signup: SignUp, now) -> str:
     if signup.status == U.SIGNED_UP:
         if now < shift.starts_at - CHECK_IN_EARLY:
             raise DomainError(
-                f"还没到签到时间：请在{_local(shift.starts_at - CHECK_IN_EARLY)}之后扫码签到。", code="too_early"
+                _("还没到签到时间：请在%(from)s之后扫码签到。") % {"from": _local(shift.starts_at - CHECK_IN_EARLY)},
+                code="too_early",
             )
         if now >= shift.ends_at:
-            raise DomainError("该班次已结束，不能再签到。如您参加了活动，请联系负责人登记。", code="ended")
+            raise DomainError(_("该班次已结束，不能再签到。如您参加了活动，请联系负责人登记。"), code="ended")
         return "check_in"
     if signup.status == U.CHECKED_IN:
         if now - signup.checked_in_at < MIN_STAY:
             return "already_in"
         if now > shift.ends_at + CHECK_OUT_GRACE:
-            raise DomainError("签退时间已过，请联系活动负责人登记服务时长。", code="too_late")
+            raise DomainError(_("签退时间已过，请联系活动负责人登记服务时长。"), code="too_late")
         return "check_out"
     if signup.status == U.COMPLETED:
         return "already_out"
-    raise DomainError("您已被登记为缺席。如有误，请联系活动负责人。", code="no_show")
+    raise DomainError(_("您已被登记为缺席。如有误，请联系活动负责人。"), code="no_show")
 
 
 def inspect_shift_code(token: str, *, actor) -> tuple[SignUp, str]:
@@ -769,27 +779,30 @@ def mark_attendance(signup: SignUp, *, actor, present: bool, hours=None) -> Sign
     _require_staff(actor, activity)
     now = timezone.now()
     if now < shift.starts_at:
-        raise DomainError("班次开始后才能登记出勤", code="too_early")
+        raise DomainError(_("班次开始后才能登记出勤"), code="too_early")
     if not present:
         if signup.status != U.SIGNED_UP:
-            raise Conflict(f"报名状态为“{signup.get_status_display()}”，不能登记缺席", code="signup_status")
+            raise Conflict(
+                _("报名状态为“%(status)s”，不能登记缺席") % {"status": signup.get_status_display()},
+                code="signup_status",
+            )
         _mark_no_show(signup, actor=actor, kind=E.MARKED_ABSENT, now=now)
         return signup
     if hours not in (None, ""):
         try:
             given = Decimal(str(hours)).quantize(Decimal("0.1"))
         except ArithmeticError:
-            raise DomainError("服务时长应为数字", code="hours") from None
+            raise DomainError(_("服务时长应为数字"), code="hours") from None
         if given <= 0:
-            raise DomainError("服务时长应大于0", code="hours")
+            raise DomainError(_("服务时长应大于0"), code="hours")
         if given > shift.length_hours:
-            raise DomainError(f"服务时长不能超过班次时长{shift.length_hours}小时", code="hours")
+            raise DomainError(_("服务时长不能超过班次时长%(hours)s小时") % {"hours": shift.length_hours}, code="hours")
         worked = given
     else:
         start = signup.checked_in_at or shift.starts_at
         worked = _worked_hours(shift, start, min(now, shift.ends_at))
         if worked <= 0:
-            raise DomainError("请填写服务时长", code="hours")
+            raise DomainError(_("请填写服务时长"), code="hours")
     with transaction.atomic():
         _transition_signup(
             signup,
@@ -798,7 +811,7 @@ def mark_attendance(signup: SignUp, *, actor, present: bool, hours=None) -> Sign
             kind=E.MARKED_PRESENT,
             sources={U.SIGNED_UP, U.CHECKED_IN},
             data={"hours": str(worked)},
-            conflict="出勤已登记，请刷新",
+            conflict=_("出勤已登记，请刷新"),
             checked_out_at=now,
             hours=worked,
         )
@@ -809,7 +822,7 @@ def mark_attendance(signup: SignUp, *, actor, present: bool, hours=None) -> Sign
 def _mark_no_show(signup: SignUp, *, actor, kind: str, now) -> None:
     with transaction.atomic():
         _transition_signup(
-            signup, U.NO_SHOW, actor=actor, kind=kind, sources={U.SIGNED_UP}, conflict="出勤已登记，请刷新"
+            signup, U.NO_SHOW, actor=actor, kind=kind, sources={U.SIGNED_UP}, conflict=_("出勤已登记，请刷新")
         )
         credits.award_points(
             signup.member,
@@ -889,7 +902,7 @@ def send_shift_reminders(*, now=None, batch: int = 500) -> int:
 def regenerate_calendar_feed(member: Member, *, actor) -> CalendarFeed:
     """Give the member a new secret calendar URL; the old one stops working at once."""
     if actor is None or actor.scope.member_id != member.pk:
-        raise NotAllowed("只能管理自己的日历订阅")
+        raise NotAllowed(_("只能管理自己的日历订阅"))
     token = secrets.token_urlsafe(24)
     now = timezone.now()
     with transaction.atomic():

@@ -9,6 +9,7 @@ member consented to reports to their unit (PIPL art. 23: consent_report_at). Any
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from linli.credits.models import Certificate, CorrectionRequest, ServiceRecord
 from linli.lib.errors import NotAllowed
@@ -58,7 +59,7 @@ def get_service_record_for_user(request, pk, *, write: bool = False) -> ServiceR
     if viewer is None:
         raise Http404
     if write and viewer == "unit":
-        raise NotAllowed("单位管理员不能更正服务记录")
+        raise NotAllowed(_("单位管理员不能更正服务记录"))
     return record
 
 
@@ -71,7 +72,7 @@ def get_correction_for_user(request, pk, *, write: bool = False) -> CorrectionRe
     if not staff and correction.member_id != s.member_id:
         raise Http404
     if write and not staff:
-        raise NotAllowed("只有该社区的工作人员可以审核更正")
+        raise NotAllowed(_("只有该社区的工作人员可以审核更正"))
     return correction
 
 

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.actions import notify, record_audit
 from linli.accounts.models import AuditEntry, Role, User
@@ -60,7 +61,7 @@ def _tenths(value, *, field: str = "hours") -> Decimal:
     try:
         return Decimal(str(value)).quantize(_TENTH, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, TypeError):
-        raise DomainError("服务时长应为数字", code=field) from None
+        raise DomainError(_("服务时长应为数字"), code=field) from None
 
 
 def _lock_member(member_id: int) -> None:
@@ -146,18 +147,18 @@ def record_service(
     """
     hours = _tenths(hours)
     if hours <= 0:
-        raise DomainError("服务时长应大于0", code="hours")
+        raise DomainError(_("服务时长应大于0"), code="hours")
     if hours >= Decimal("10000"):
-        raise DomainError("服务时长过大", code="hours")
+        raise DomainError(_("服务时长过大"), code="hours")
     if source_type not in (SourceType.ORDER, SourceType.SHIFT, SourceType.MANUAL):
-        raise DomainError("服务记录来源无效", code="source_type")
+        raise DomainError(_("服务记录来源无效"), code="source_type")
     activity_name = (activity_name or "").strip()[:200]
     organizer = (organizer or "").strip()[:100]
     if not activity_name or not organizer:
-        raise DomainError("服务记录须有活动名称和组织单位", code="activity_name")
+        raise DomainError(_("服务记录须有活动名称和组织单位"), code="activity_name")
     today = timezone.localdate()
     if service_date > today:
-        raise DomainError("服务日期不能晚于今天", code="service_date")
+        raise DomainError(_("服务日期不能晚于今天"), code="service_date")
     lookup = {"member_id": member.pk, "source_type": source_type, "source_id": source_id}
     if ServiceRecord.objects.filter(**lookup).exists():
         return None
@@ -230,7 +231,7 @@ def point_rule(town_id: int, code: str) -> PointRule:
     if rule is not None:
         return rule
     if code not in DEFAULT_RULES:
-        raise DomainError(f"积分规则“{code}”不存在", code="rule")
+        raise DomainError(_("积分规则“%(code)s”不存在") % {"code": code}, code="rule")
     label, per_hour, fixed = DEFAULT_RULES[code]
     rule, _created = PointRule.objects.get_or_create(
         town_id=town_id, code=code, defaults={"label": label, "points_per_hour": per_hour, "points": fixed}
@@ -271,16 +272,16 @@ def award_points(
     """
     town_id = getattr(town, "pk", town) or _member_town_id(member)
     if town_id is None:
-        raise DomainError("无法确定适用的积分规则（队员没有所属街道）", code="town")
+        raise DomainError(_("无法确定适用的积分规则（队员没有所属街道）"), code="town")
     if source_type not in SourceType.values:
-        raise DomainError("积分来源无效", code="source_type")
+        raise DomainError(_("积分来源无效"), code="source_type")
     rule_obj = point_rule(town_id, rule)
     if not rule_obj.active:
         return None
     used_hours = rate = None
     if rule_obj.per_hour:
         if hours is None:
-            raise DomainError(f"积分规则“{rule_obj.label}”需要服务时长", code="hours")
+            raise DomainError(_("积分规则“%(rule)s”需要服务时长") % {"rule": rule_obj.label}, code="hours")
         used_hours = _tenths(hours)
         rate = rule_obj.points_per_hour
         points = (rate * used_hours).quantize(_TENTH, rounding=ROUND_HALF_UP)
@@ -418,15 +419,15 @@ def request_correction(record: ServiceRecord, *, actor, proposed_hours, reason: 
     original = record.corrects or record
     s = actor.scope if actor is not None else None
     if s is None or not (s.member_id == original.member_id or _manages(actor, original.community)):
-        raise NotAllowed("只能申请更正自己的服务记录")
+        raise NotAllowed(_("只能申请更正自己的服务记录"))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写更正理由", code="reason")
+        raise DomainError(_("请填写更正理由"), code="reason")
     proposed = _tenths(proposed_hours, field="proposed_hours")
     if proposed < 0 or proposed >= Decimal("10000"):
-        raise DomainError("更正后时长应为0或正数", code="proposed_hours")
+        raise DomainError(_("更正后时长应为0或正数"), code="proposed_hours")
     if proposed == ledger.effective_hours(original):
-        raise DomainError("更正后时长与现有时长相同", code="proposed_hours")
+        raise DomainError(_("更正后时长与现有时长相同"), code="proposed_hours")
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -448,7 +449,7 @@ def request_correction(record: ServiceRecord, *, actor, proposed_hours, reason: 
                 note=reason[:500],
             )
     except IntegrityError:
-        raise Conflict("该记录已有待审核的更正申请") from None
+        raise Conflict(_("该记录已有待审核的更正申请")) from None
     notify(
         _staff_users(original.community_id),
         title=f"服务记录更正申请：{original.member.name}",
@@ -463,14 +464,14 @@ def _transition(request: CorrectionRequest, to: str, *, actor, note: str = "", *
     """Compare-and-set the request's status and write its event, in one transaction."""
     old = request.status
     if to not in CORRECTION_TRANSITIONS[old]:
-        raise Conflict(f"更正申请状态为“{request.get_status_display()}”，不能执行此操作")
+        raise Conflict(_("更正申请状态为“%(status)s”，不能执行此操作") % {"status": request.get_status_display()})
     now = timezone.now()
     with transaction.atomic():
         updated = CorrectionRequest.objects.filter(pk=request.pk, status=old).update(
             status=to, decided_at=now, **fields
         )
         if updated != 1:
-            raise Conflict("该更正申请已被他人处理，请刷新")
+            raise Conflict(_("该更正申请已被他人处理，请刷新"))
         CorrectionEvent.objects.create(request=request, at=now, actor=actor, from_status=old, to_status=to, note=note)
     request.status = to
     request.decided_at = now
@@ -486,7 +487,7 @@ def approve_correction(request: CorrectionRequest, *, actor, note: str = "") -> 
     is written as for any other hours.
     """
     if not _manages(actor, request.community):
-        raise NotAllowed("只有该社区的工作人员可以审核更正")
+        raise NotAllowed(_("只有该社区的工作人员可以审核更正"))
     note = (note or "").strip()[:500]
     original = request.record
     with transaction.atomic():
@@ -494,7 +495,7 @@ def approve_correction(request: CorrectionRequest, *, actor, note: str = "") -> 
         _transition(request, CorrectionRequest.Status.APPROVED, actor=actor, note=note, decision_note=note)
         delta = request.proposed_hours - ledger.effective_hours(original)
         if delta == 0:
-            raise Conflict("该记录已是申请的时长，无需更正")
+            raise Conflict(_("该记录已是申请的时长，无需更正"))
         adjustment = ServiceRecord.objects.create(
             member_id=original.member_id,
             community_id=original.community_id,
@@ -549,10 +550,10 @@ def approve_correction(request: CorrectionRequest, *, actor, note: str = "") -> 
 def decline_correction(request: CorrectionRequest, *, actor, reason: str) -> CorrectionRequest:
     """The community declines, with a reason the member sees."""
     if not _manages(actor, request.community):
-        raise NotAllowed("只有该社区的工作人员可以审核更正")
+        raise NotAllowed(_("只有该社区的工作人员可以审核更正"))
     reason = (reason or "").strip()[:500]
     if not reason:
-        raise DomainError("请填写不通过的原因", code="reason")
+        raise DomainError(_("请填写不通过的原因"), code="reason")
     _transition(request, CorrectionRequest.Status.DECLINED, actor=actor, note=reason, decision_note=reason)
     member = request.member
     if member.user_id:
@@ -582,11 +583,11 @@ def issue_certificate(
     check. Audited.
     """
     if not _manages(actor, community):
-        raise NotAllowed("只有该社区的工作人员可以出具志愿服务证明")
+        raise NotAllowed(_("只有该社区的工作人员可以出具志愿服务证明"))
     if period_end < period_start:
-        raise DomainError("截止日期不能早于起始日期", code="period")
+        raise DomainError(_("截止日期不能早于起始日期"), code="period")
     if period_end > timezone.localdate():
-        raise DomainError("截止日期不能晚于今天", code="period")
+        raise DomainError(_("截止日期不能晚于今天"), code="period")
     records = ServiceRecord.objects.filter(
         member=member,
         community=community,
@@ -611,7 +612,7 @@ def issue_certificate(
     listed = [dict(s, hours=str(s["hours"])) for s in services.values() if s["hours"] > 0]
     total = sum((s["hours"] for s in services.values() if s["hours"] > 0), Decimal("0.0"))
     if total <= 0:
-        raise DomainError("该期间在本社区没有志愿服务记录", code="period")
+        raise DomainError(_("该期间在本社区没有志愿服务记录"), code="period")
     now = timezone.now()
     issuer = f"{community.town.name}{community.name}"
     for _attempt in range(5):
@@ -645,7 +646,7 @@ def issue_certificate(
             continue  # a number or code collided: draw again
         break
     else:
-        raise Conflict("证明编号生成失败，请重试")
+        raise Conflict(_("证明编号生成失败，请重试"))
     if member.user_id:
         notify(
             [member.user],

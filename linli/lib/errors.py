@@ -1,6 +1,10 @@
 """Domain errors raised by actions; each interface maps them to its own format.
 
 Pages show the message; the JSON API answers {"code": ..., "message": ...} with `status`.
+
+Messages are translated where they are raised (gettext, in the request's language); `code` never
+is. A lazy translation passed in is turned into str here, so `message` and str(e) are always plain
+str (JSON-serialisable).
 """
 
 
@@ -9,6 +13,7 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None):
+        message = str(message)
         super().__init__(message)
         self.message = message
         if code:

@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.actions import record_audit
 from linli.accounts.models import AuditEntry
@@ -68,14 +69,14 @@ def create_partner_key(
     """
     name = (name or "").strip()
     if not name:
-        raise DomainError("请填写合作方名称", code="name")
+        raise DomainError(_("请填写合作方名称"), code="name")
     if len(name) > 100:
-        raise DomainError("合作方名称不能超过100字", code="name")
+        raise DomainError(_("合作方名称不能超过100字"), code="name")
     if community is not None and community.town_id != town.pk:
-        raise DomainError("社区不属于该街道/镇", code="community")
+        raise DomainError(_("社区不属于该街道/镇"), code="community")
     rate = default_rate() if rate_limit_per_minute is None else int(rate_limit_per_minute)
     if not 0 <= rate <= MAX_RATE:
-        raise DomainError(f"每分钟请求上限应在 0 到 {MAX_RATE} 之间（0 表示不限）", code="rate")
+        raise DomainError(_("每分钟请求上限应在 0 到 %(max)s 之间（0 表示不限）") % {"max": MAX_RATE}, code="rate")
     for _attempt in range(5):
         raw = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
         try:
@@ -94,7 +95,7 @@ def create_partner_key(
         except IntegrityError:
             continue  # two keys drew the same prefix: draw again
         return key, raw
-    raise Conflict("密钥生成失败，请重试")
+    raise Conflict(_("密钥生成失败，请重试"))
 
 
 def revoke_partner_key(key: PartnerKey, *, actor, request=None) -> PartnerKey:
@@ -105,7 +106,7 @@ def revoke_partner_key(key: PartnerKey, *, actor, request=None) -> PartnerKey:
             revoked_at=now, revoked_by=actor if getattr(actor, "pk", None) else None
         )
         if updated != 1:
-            raise Conflict("该密钥已吊销", code="key_revoked")
+            raise Conflict(_("该密钥已吊销"), code="key_revoked")
         _audit(actor, key, "open311_key_revoked", request)
     key.revoked_at = now
     return key
@@ -197,12 +198,12 @@ def file_service_request(
     """A partner's POST becomes an order (submit_order, channel Open311, the key's name as partner)
     within the key's scope, with a ServiceRequest row for what the order has no field for."""
     if category.town_id != key.town_id:
-        raise DomainError("类别不属于本街道", code="category")
+        raise DomainError(_("类别不属于本街道"), code="category")
     if not key.communities().filter(pk=location.community.pk).exists():
-        raise DomainError("该位置不在本密钥可提交的范围内", code="location")
+        raise DomainError(_("该位置不在本密钥可提交的范围内"), code="location")
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
-        raise DomainError(f"description 不能超过{MAX_DESCRIPTION}字", code="description")
+        raise DomainError(_("description 不能超过%(max)s字") % {"max": MAX_DESCRIPTION}, code="description")
     answers = list(answers or [])
     with transaction.atomic():
         order = submit_order(

@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from linli.accounts.actions import notify
 from linli.accounts.models import Role, User
@@ -57,6 +59,23 @@ EVENT_LABELS = {
     S.RESOLVED: "办结",
     S.CLOSED: "关闭",
 }
+# The same actions as a verb in the refusal message of `_transition` ("…，不能撤销"), translated
+# there; EVENT_LABELS stay untranslated because they are stored as event notes.
+_REFUSED_ACTIONS = {
+    S.SUBMITTED: pgettext_lazy("order action", "提交了诉求"),
+    S.ACCEPTED: pgettext_lazy("order action", "受理"),
+    S.REJECTED: pgettext_lazy("order action", "不予受理"),
+    S.MERGED: pgettext_lazy("order action", "合并"),
+    S.CANCELLED: pgettext_lazy("order action", "撤销"),
+    S.DISPATCHED: pgettext_lazy("order action", "派单"),
+    S.POOLED: pgettext_lazy("order action", "发布到领单池"),
+    S.CLAIMED: pgettext_lazy("order action", "接单"),
+    S.IN_PROGRESS: pgettext_lazy("order action", "开始办理"),
+    S.ESCALATED: pgettext_lazy("order action", "吹哨至职能部门"),
+    S.ACKNOWLEDGED: pgettext_lazy("order action", "部门报到"),
+    S.RESOLVED: pgettext_lazy("order action", "办结"),
+    S.CLOSED: pgettext_lazy("order action", "关闭"),
+}
 
 
 # --- who is acting ------------------------------------------------------------------------------
@@ -69,13 +88,13 @@ def _is_staff_for(actor, order) -> bool:
 
 def _require_staff(actor, order):
     if actor is None or not _is_staff_for(actor, order):
-        raise NotAllowed("只有本社区工作人员可以执行此操作")
+        raise NotAllowed(_("只有本社区工作人员可以执行此操作"))
 
 
 def _member_of(actor) -> Member:
     member = getattr(actor, "member_profile", None)
     if member is None:
-        raise NotAllowed("只有已登记的党员/志愿者可以执行此操作")
+        raise NotAllowed(_("只有已登记的党员/志愿者可以执行此操作"))
     return member
 
 
@@ -96,7 +115,7 @@ def _transition(
     *,
     actor,
     sources=None,
-    verb: str = "",
+    verb=None,
     event_kind=OrderEvent.Kind.TRANSITION,
     note: str = "",
     member=None,
@@ -112,12 +131,18 @@ def _transition(
     """
     old = order.status
     if to not in TRANSITIONS[old] or (sources is not None and old not in sources):
-        raise Conflict(f"工单当前状态为“{order.get_status_display()}”，不能{verb or EVENT_LABELS.get(to, to)}")
+        raise Conflict(
+            _("工单当前状态为“%(status)s”，不能%(action)s")
+            % {
+                "status": order.get_status_display(),
+                "action": verb if verb is not None else _REFUSED_ACTIONS.get(to, to),
+            }
+        )
     now = timezone.now()
     with transaction.atomic():
         updated = Order.objects.filter(pk=order.pk, status=old).update(status=to, updated_at=now, **fields)
         if updated != 1:
-            raise Conflict("工单已被他人处理，请刷新后重试", code="already_taken")
+            raise Conflict(_("工单已被他人处理，请刷新后重试"), code="already_taken")
         event = OrderEvent.objects.create(
             order=order,
             at=now,
@@ -172,14 +197,14 @@ def _deadlines(order: Order, category: Category, start: dt.datetime) -> tuple[dt
 def _check_photos(photos) -> list:
     photos = [p for p in (photos or []) if p]
     if len(photos) > MAX_PHOTOS:
-        raise DomainError(f"最多上传{MAX_PHOTOS}张照片", code="photos")
+        raise DomainError(_("最多上传%(max)s张照片") % {"max": MAX_PHOTOS}, code="photos")
     for photo in photos:
         if photo.size > MAX_PHOTO_BYTES:
-            raise DomainError(f"照片“{photo.name}”超过5MB", code="photos")
+            raise DomainError(_("照片“%(name)s”超过5MB") % {"name": photo.name}, code="photos")
         head = photo.read(8)
         photo.seek(0)
         if not head.startswith(_PHOTO_MAGIC):
-            raise DomainError(f"“{photo.name}”不是 JPEG/PNG/WebP 图片", code="photos")
+            raise DomainError(_("“%(name)s”不是 JPEG/PNG/WebP 图片") % {"name": photo.name}, code="photos")
     return photos
 
 
@@ -217,23 +242,23 @@ def submit_order(
     """
     title = (title or "").strip()
     if not title:
-        raise DomainError("请填写诉求标题", code="title")
+        raise DomainError(_("请填写诉求标题"), code="title")
     if len(title) > 100:
-        raise DomainError("标题不能超过100字", code="title")
+        raise DomainError(_("标题不能超过100字"), code="title")
     if len(description or "") > 4000:
-        raise DomainError("描述不能超过4000字", code="description")
+        raise DomainError(_("描述不能超过4000字"), code="description")
     if kind not in Kind.values:
-        raise DomainError("诉求类型无效", code="kind")
+        raise DomainError(_("诉求类型无效"), code="kind")
     if household is not None:
         household = Household.objects.select_related("building__grid__community").get(pk=household.pk)
         community = household.building.grid.community
         address = address or household.address
     if community is None:
-        raise DomainError("请选择所在社区或住户地址", code="location")
+        raise DomainError(_("请选择所在社区或住户地址"), code="location")
     if not household and not (address or "").strip() and lat is None:
-        raise DomainError("请填写地址或选择住户", code="location")
+        raise DomainError(_("请填写地址或选择住户"), code="location")
     if category is not None and category.town_id != community.town_id:
-        raise DomainError("类别不属于本街道", code="category")
+        raise DomainError(_("类别不属于本街道"), code="category")
     photos = _check_photos(photos)
     if idempotency_key:
         existing = _idempotent_order(actor, idempotency_key, idempotency_body or {})
@@ -303,7 +328,7 @@ def _idempotent_order(actor, key: str, body: dict) -> Order | None:
     if row is None:
         return None
     if row.body_hash != body_hash(body):
-        raise DomainError("同一 Idempotency-Key 对应的请求内容不同", code="idempotency_mismatch")
+        raise DomainError(_("同一 Idempotency-Key 对应的请求内容不同"), code="idempotency_mismatch")
     return row.order
 
 
@@ -330,9 +355,9 @@ def accept_order(
     """Triage (受理): set category and priority; stamp the response and resolve deadlines."""
     _require_staff(actor, order)
     if category.town_id != order.town_id:
-        raise DomainError("类别不属于本街道", code="category")
+        raise DomainError(_("类别不属于本街道"), code="category")
     if not 1 <= int(priority) <= 5:
-        raise DomainError("优先级应为1到5", code="priority")
+        raise DomainError(_("优先级应为1到5"), code="priority")
     now = timezone.now()
     respond_by, resolve_by = _deadlines(order, category, now)
     fields = {
@@ -344,7 +369,7 @@ def accept_order(
     }
     if kind:
         if kind not in Kind.values:
-            raise DomainError("诉求类型无效", code="kind")
+            raise DomainError(_("诉求类型无效"), code="kind")
         fields["kind"] = kind
     event = _transition(
         order, S.ACCEPTED, actor=actor, sources={S.SUBMITTED}, note=note or EVENT_LABELS[S.ACCEPTED], **fields
@@ -358,7 +383,7 @@ def reject_order(order: Order, *, actor, reason: str) -> Order:
     _require_staff(actor, order)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写不予受理的原因", code="reason")
+        raise DomainError(_("请填写不予受理的原因"), code="reason")
     now = timezone.now()
     event = _transition(
         order,
@@ -377,9 +402,9 @@ def merge_order(order: Order, *, into: Order, actor, note: str = "") -> Order:
     """Merge a duplicate into an open order of the same community."""
     _require_staff(actor, order)
     if into.pk == order.pk or into.community_id != order.community_id:
-        raise DomainError("只能合并到本社区的其他工单", code="into")
+        raise DomainError(_("只能合并到本社区的其他工单"), code="into")
     if not into.is_open:
-        raise DomainError("目标工单已结束，不能合并", code="into")
+        raise DomainError(_("目标工单已结束，不能合并"), code="into")
     event = _transition(
         order,
         S.MERGED,
@@ -396,7 +421,7 @@ def merge_order(order: Order, *, into: Order, actor, note: str = "") -> Order:
 def cancel_order(order: Order, *, actor, reason: str = "") -> Order:
     """The resident withdraws the order before it is dispatched."""
     if not (_is_submitter(actor, order) or _is_staff_for(actor, order)):
-        raise NotAllowed("只有提交人可以撤销")
+        raise NotAllowed(_("只有提交人可以撤销"))
     _transition(order, S.CANCELLED, actor=actor, note=reason or "居民撤销", closed_at=timezone.now())
     return order
 
@@ -410,7 +435,7 @@ def member_fit_errors(member: Member, order: Order) -> list[str]:
     if not Registration.objects.filter(
         member=member, community_id=order.community_id, status=Registration.Status.APPROVED
     ).exists():
-        errors.append("未向该社区报到")
+        errors.append(_("未向该社区报到"))
     if order.category_id:
         rule = _rule(order.category)
         if (
@@ -418,10 +443,10 @@ def member_fit_errors(member: Member, order: Order) -> list[str]:
             and rule.skill_required_to_claim
             and not MemberSkill.objects.filter(member=member, skill_id=rule.required_skill_id).exists()
         ):
-            errors.append(f"不具备所需技能“{rule.required_skill}”")
+            errors.append(_("不具备所需技能“%(skill)s”") % {"skill": rule.required_skill})
     load = Order.objects.filter(assignee=member, status__in=MEMBER_LOAD_STATUSES).exclude(pk=order.pk).count()
     if load >= member.load_cap:
-        errors.append(f"当前已承接{load}单，达到上限{member.load_cap}单")
+        errors.append(_("当前已承接%(load)s单，达到上限%(cap)s单") % {"load": load, "cap": member.load_cap})
     return errors
 
 
@@ -437,7 +462,7 @@ def dispatch_order(
     """派单: to a chosen member (因人下单), to a unit or team (集体派单), or to the open pool (灵活下单)."""
     _require_staff(actor, order)
     if sum([member is not None, unit is not None, bool(pool)]) != 1:
-        raise DomainError("请选择派给党员、单位或领单池之一", code="target")
+        raise DomainError(_("请选择派给党员、单位或领单池之一"), code="target")
     now = timezone.now()
     responded = {"responded_at": order.responded_at or now}
     with transaction.atomic():
@@ -445,7 +470,10 @@ def dispatch_order(
             _lock_member(member)
             errors = member_fit_errors(member, order)
             if errors:
-                raise DomainError(f"不能派给{member.name}：" + "；".join(errors), code="member")
+                raise DomainError(
+                    _("不能派给%(name)s：%(reasons)s") % {"name": member.name, "reasons": "；".join(errors)},
+                    code="member",
+                )
             event = _transition(
                 order,
                 S.DISPATCHED,
@@ -458,7 +486,7 @@ def dispatch_order(
             )
         elif unit is not None:
             if not unit.pairings.filter(community_id=order.community_id).exists():
-                raise DomainError(f"{unit.name}未与本社区结对", code="unit")
+                raise DomainError(_("%(unit)s未与本社区结对") % {"unit": unit.name}, code="unit")
             event = _transition(
                 order,
                 S.DISPATCHED,
@@ -505,7 +533,7 @@ def recall_order(order: Order, *, actor, note: str = "") -> Order:
         S.ACCEPTED,
         actor=actor,
         sources={S.DISPATCHED, S.POOLED, S.CLAIMED, S.IN_PROGRESS},
-        verb="收回",
+        verb=pgettext_lazy("order action", "收回"),
         note=note or "收回重新派单",
         assignee=None,
         assignee_unit=None,
@@ -524,14 +552,14 @@ def claim_order(order: Order, *, actor) -> Order:
         _lock_member(member)
         if order.status == S.DISPATCHED:
             if order.assignee_id and order.assignee_id != member.pk:
-                raise NotAllowed("该工单已派给其他党员")
+                raise NotAllowed(_("该工单已派给其他党员"))
             if order.assignee_unit_id and order.assignee_unit_id != member.unit_id:
-                raise NotAllowed("该工单派给了其他单位")
+                raise NotAllowed(_("该工单派给了其他单位"))
         elif order.status != S.POOLED:
-            raise Conflict("该工单已被接走", code="already_taken")
+            raise Conflict(_("该工单已被接走"), code="already_taken")
         errors = member_fit_errors(member, order)
         if errors:
-            raise DomainError("不能接单：" + "；".join(errors), code="not_eligible")
+            raise DomainError(_("不能接单：%(reasons)s") % {"reasons": "；".join(errors)}, code="not_eligible")
         event = _transition(
             order,
             S.CLAIMED,
@@ -550,18 +578,18 @@ def decline_order(order: Order, *, actor, reason: str) -> Order:
     member = _member_of(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写拒单原因", code="reason")
+        raise DomainError(_("请填写拒单原因"), code="reason")
     if order.status == S.DISPATCHED and order.assignee_unit_id and not order.assignee_id:
         if order.assignee_unit_id != member.unit_id:
-            raise NotAllowed("该工单不是派给您的")
+            raise NotAllowed(_("该工单不是派给您的"))
     elif order.assignee_id != member.pk:
-        raise NotAllowed("该工单不是派给您的")
+        raise NotAllowed(_("该工单不是派给您的"))
     event = _transition(
         order,
         S.ACCEPTED,
         actor=actor,
         sources={S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS},
-        verb="退单",
+        verb=pgettext_lazy("order action", "退单"),
         member=member,
         note=reason,
         assignee=None,
@@ -581,7 +609,7 @@ def decline_order(order: Order, *, actor, reason: str) -> Order:
 def start_order(order: Order, *, actor) -> Order:
     member = _member_of(actor)
     if order.assignee_id != member.pk:
-        raise NotAllowed("该工单不是您承办的")
+        raise NotAllowed(_("该工单不是您承办的"))
     _transition(order, S.IN_PROGRESS, actor=actor, member=member, note=EVENT_LABELS[S.IN_PROGRESS])
     return order
 
@@ -590,11 +618,11 @@ def _hours(value, cap: Decimal) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
-        raise DomainError("服务时长应为数字", code="hours") from None
+        raise DomainError(_("服务时长应为数字"), code="hours") from None
     if hours <= 0:
-        raise DomainError("服务时长应大于0", code="hours")
+        raise DomainError(_("服务时长应大于0"), code="hours")
     if hours > cap:
-        raise DomainError(f"单次服务时长不能超过{cap}小时", code="hours")
+        raise DomainError(_("单次服务时长不能超过%(cap)s小时") % {"cap": cap}, code="hours")
     return hours
 
 
@@ -603,12 +631,12 @@ def resolve_order(order: Order, *, actor, note: str, hours=None, team_hours: dic
     department resolves an escalated order."""
     note = (note or "").strip()
     if not note:
-        raise DomainError("请填写办理结果", code="note")
+        raise DomainError(_("请填写办理结果"), code="note")
     photos = _check_photos(photos)
     now = timezone.now()
     if order.status == S.ACKNOWLEDGED:
         if actor is None or order.department_id not in actor.scope.department_ids:
-            raise NotAllowed("只有承办部门可以办结")
+            raise NotAllowed(_("只有承办部门可以办结"))
         with transaction.atomic():
             event = _transition(
                 order,
@@ -623,7 +651,7 @@ def resolve_order(order: Order, *, actor, note: str, hours=None, team_hours: dic
     else:
         member = _member_of(actor)
         if order.assignee_id != member.pk:
-            raise NotAllowed("该工单不是您承办的")
+            raise NotAllowed(_("该工单不是您承办的"))
         cap = _rule(order.category).max_hours if order.category_id else Decimal("8")
         declared = {member: _hours(hours, cap)}
         for other, value in (team_hours or {}).items():
@@ -648,9 +676,9 @@ def _save_photos(order, photos):
 def rate_order(order: Order, *, actor, rating: str, comment: str = "") -> Order:
     """The resident rates: 满意/基本满意 closes the order; 不满意 reopens it to the queue."""
     if not _is_submitter(actor, order):
-        raise NotAllowed("只有提交人可以评价")
+        raise NotAllowed(_("只有提交人可以评价"))
     if rating not in Rating.values:
-        raise DomainError("评价无效", code="rating")
+        raise DomainError(_("评价无效"), code="rating")
     now = timezone.now()
     comment = (comment or "").strip()[:500]
     if rating == Rating.UNSATISFIED:
@@ -689,7 +717,7 @@ def reopen_order(order: Order, *, actor, reason: str) -> Order:
     _require_staff(actor, order)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写重新办理的原因", code="reason")
+        raise DomainError(_("请填写重新办理的原因"), code="reason")
     return _reopen(order, actor=actor, reason=reason)
 
 
@@ -703,7 +731,7 @@ def _reopen(order: Order, *, actor, reason: str, sources=frozenset({S.RESOLVED, 
             S.ACCEPTED,
             actor=actor,
             sources=sources,
-            verb="重新办理",
+            verb=pgettext_lazy("order action", "重新办理"),
             event_kind=OrderEvent.Kind.REOPEN,
             note=reason,
             member=previous,
@@ -740,14 +768,14 @@ def escalate_order(
     """吹哨: hand an accepted order to a functional department with a deadline."""
     _require_staff(actor, order)
     if department.town_id != order.town_id:
-        raise DomainError("只能吹哨至本街道的职能部门", code="department")
+        raise DomainError(_("只能吹哨至本街道的职能部门"), code="department")
     now = timezone.now()
     if due is None:
         due = order.resolve_by or workcal.add_working_days(
             timezone.localtime(now), 3, town_calendar(order.town_id, now.date())
         )
     if due <= now:
-        raise DomainError("部门办理时限应晚于现在", code="due")
+        raise DomainError(_("部门办理时限应晚于现在"), code="due")
     event = _transition(
         order,
         S.ESCALATED,
@@ -769,7 +797,7 @@ def escalate_order(
 
 def _require_department(actor, order):
     if actor is None or order.department_id not in actor.scope.department_ids:
-        raise NotAllowed("只有被吹哨的部门可以执行此操作")
+        raise NotAllowed(_("只有被吹哨的部门可以执行此操作"))
 
 
 def acknowledge_order(order: Order, *, actor, note: str = "") -> Order:
@@ -784,14 +812,14 @@ def return_order(order: Order, *, actor, reason: str) -> Order:
     _require_department(actor, order)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写退回原因", code="reason")
+        raise DomainError(_("请填写退回原因"), code="reason")
     department = order.department
     event = _transition(
         order,
         S.ACCEPTED,
         actor=actor,
         sources={S.ESCALATED, S.ACKNOWLEDGED},
-        verb="退回",
+        verb=pgettext_lazy("order action", "退回"),
         event_kind=OrderEvent.Kind.BOUNCE,
         department=department,
         note=reason,
@@ -815,11 +843,11 @@ def record_follow_up(order: Order, *, actor, outcome: str, note: str = "") -> Fo
     """回访: a grid worker (or staff) records the call back on a closed order."""
     s = actor.scope
     if not (s.superuser or order.grid_id in s.grid_ids or _is_staff_for(actor, order)):
-        raise NotAllowed("只有本网格网格员或社区工作人员可以回访")
+        raise NotAllowed(_("只有本网格网格员或社区工作人员可以回访"))
     if order.status not in (S.CLOSED, S.RESOLVED):
-        raise Conflict("只能回访已办结的工单")
+        raise Conflict(_("只能回访已办结的工单"))
     if outcome not in FollowUp.Outcome.values:
-        raise DomainError("回访结果无效", code="outcome")
+        raise DomainError(_("回访结果无效"), code="outcome")
     with transaction.atomic():
         event = OrderEvent.objects.create(
             order=order,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.actions import notify, record_audit
 from linli.accounts.models import AuditEntry, Role, RoleAssignment, User
@@ -36,7 +37,7 @@ def _validated_id(id_type: str, id_number: str) -> str:
             raise DomainError(str(exc), code="id_number") from None
     number = (id_number or "").strip()
     if not number:
-        raise DomainError("证件号码不能为空", code="id_number")
+        raise DomainError(_("证件号码不能为空"), code="id_number")
     return number
 
 
@@ -44,10 +45,10 @@ def _validated_phone(phone: str, *, required: bool) -> str:
     phone = (phone or "").strip().replace(" ", "").replace("-", "")
     if not phone:
         if required:
-            raise DomainError("联系电话不能为空", code="phone")
+            raise DomainError(_("联系电话不能为空"), code="phone")
         return ""
     if not phone.isdigit() or not 7 <= len(phone) <= 12:
-        raise DomainError("联系电话应为7到12位数字", code="phone")
+        raise DomainError(_("联系电话应为7到12位数字"), code="phone")
     return phone
 
 
@@ -67,7 +68,7 @@ def create_resident(
     """Register a resident in a household (personal data encrypted, ID number checksum-validated)."""
     name = (name or "").strip()
     if not name:
-        raise DomainError("姓名不能为空", code="name")
+        raise DomainError(_("姓名不能为空"), code="name")
     number = _validated_id(IdType.RESIDENT_ID, id_number) if id_number else ""
     phone = _validated_phone(phone, required=False)
     if number and birth_date is None:
@@ -89,7 +90,7 @@ def create_resident(
         with transaction.atomic():
             resident.save()
     except IntegrityError:
-        raise DomainError("该身份证号已登记", code="id_number") from None
+        raise DomainError(_("该身份证号已登记"), code="id_number") from None
     return resident
 
 
@@ -122,7 +123,7 @@ def create_member(
     """Register a member (下沉党员/志愿者). `skills` maps Skill → level. Consents are time-stamped."""
     name = (name or "").strip()
     if not name:
-        raise DomainError("姓名不能为空", code="name")
+        raise DomainError(_("姓名不能为空"), code="name")
     number = _validated_id(id_type, id_number)
     phone = _validated_phone(phone, required=True)
     now = timezone.now()
@@ -150,7 +151,7 @@ def create_member(
         member.availability = availability
     with transaction.atomic():
         if Member.objects.filter(id_hash=member.id_hash).exists():
-            raise DomainError("该证件号码已登记为队员", code="id_number")
+            raise DomainError(_("该证件号码已登记为队员"), code="id_number")
         for _attempt in range(5):
             member.member_no = _new_member_no()
             try:
@@ -159,10 +160,10 @@ def create_member(
                 break
             except IntegrityError:
                 if Member.objects.filter(id_hash=member.id_hash).exists():
-                    raise DomainError("该证件号码已登记为队员", code="id_number") from None
+                    raise DomainError(_("该证件号码已登记为队员"), code="id_number") from None
                 member.pk = None  # member_no collided: draw another
         else:  # pragma: no cover - 1e9 numbers, five draws
-            raise Conflict("无法生成队员编号，请重试")
+            raise Conflict(_("无法生成队员编号，请重试"))
         MemberSkill.objects.bulk_create(
             [MemberSkill(member=member, skill=skill, level=level) for skill, level in (skills or {}).items()]
         )
@@ -177,7 +178,7 @@ def request_registration(registrant, *, community, actor, note: str = "") -> Reg
     live = Registration.objects.active().filter(community=community)
     live = live.filter(member=registrant) if is_member else live.filter(unit=registrant)
     if live.exists():
-        raise Conflict("已向该社区报到或正在审核中")
+        raise Conflict(_("已向该社区报到或正在审核中"))
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -193,7 +194,7 @@ def request_registration(registrant, *, community, actor, note: str = "") -> Reg
             )
     except IntegrityError:
         # Two requests raced past the check; the partial unique index kept one.
-        raise Conflict("已向该社区报到或正在审核中") from None
+        raise Conflict(_("已向该社区报到或正在审核中")) from None
     staff = _community_staff_users(community)
     notify(
         staff,
@@ -208,12 +209,12 @@ def _transition(registration: Registration, to: str, *, actor, note: str = "", *
     """Compare-and-set the status and write the event, in one transaction."""
     old = registration.status
     if to not in REGISTRATION_TRANSITIONS[old]:
-        raise Conflict(f"报到状态为“{registration.get_status_display()}”，不能执行此操作")
+        raise Conflict(_("报到状态为“%(status)s”，不能执行此操作") % {"status": registration.get_status_display()})
     now = timezone.now()
     with transaction.atomic():
         updated = Registration.objects.filter(pk=registration.pk, status=old).update(status=to, **fields)
         if updated != 1:
-            raise Conflict("该报到已被他人处理，请刷新")
+            raise Conflict(_("该报到已被他人处理，请刷新"))
         RegistrationEvent.objects.create(
             registration=registration, at=now, actor=actor, from_status=old, to_status=to, note=note
         )
@@ -253,7 +254,7 @@ def approve_registration(registration: Registration, *, actor, note: str = "") -
 def decline_registration(registration: Registration, *, actor, reason: str) -> Registration:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("请填写不通过的原因", code="reason")
+        raise DomainError(_("请填写不通过的原因"), code="reason")
     _transition(registration, S.DECLINED, actor=actor, note=reason, decided_at=timezone.now(), reason=reason)
     if registration.member_id and registration.member.user_id:
         notify(
@@ -303,7 +304,7 @@ class ImportRejected(DomainError):
     code = "rows"
 
     def __init__(self, errors, *, total: int):
-        super().__init__(f"文件中有 {len(errors)} 处错误，未导入任何数据")
+        super().__init__(_("文件中有 %(count)s 处错误，未导入任何数据") % {"count": len(errors)})
         self.errors = errors
         self.total = total
 
@@ -329,7 +330,7 @@ def import_register(kind: str, table, *, actor, request=None) -> Imported:
     from linli.people import registers  # registers uses this module's validators
 
     if not Community.objects.staffed_by(actor).exists():
-        raise NotAllowed("只有街道管理员和社区工作人员可以导入")
+        raise NotAllowed(_("只有街道管理员和社区工作人员可以导入"))
     checked = registers.check(kind, table, user=actor)
     detail = {"register": kind, "rows": checked.total}
     if not checked.ok:
@@ -350,7 +351,7 @@ def import_register(kind: str, table, *, actor, request=None) -> Imported:
                 request=request,
             )
     except IntegrityError:
-        raise Conflict("导入期间数据已被他人修改（例如同一证件号码刚被登记），未导入任何数据，请重新导入") from None
+        raise Conflict(_("导入期间数据已被他人修改（例如同一证件号码刚被登记），未导入任何数据，请重新导入")) from None
     return Imported(kind=kind, saved=len(checked.rows), created=created)
 
 
