@@ -98,6 +98,9 @@ COMMENTS = {
     Rating.UNSATISFIED: ("问题没有彻底解决", "等了太久"),
 }
 
+# Orders accepted this recently are, with some chance, left waiting for dispatch.
+WAITING_DAYS = 5
+
 
 def build_orders(b) -> None:
     """Insert a year of orders with events, hours and follow-ups into the builder's town."""
@@ -463,6 +466,10 @@ def _simulate(
         respond_by=respond_by,
         resolve_by=resolve_by,
     )
+    if script is None and created > b.now - dt.timedelta(days=WAITING_DAYS) and rng.random() < 0.7:
+        # Accepted in the last days and waiting for dispatch (待派单): on first start the
+        # dispatcher's queue, the order page's suggestions and auto-dispatch have work to show.
+        return sim
     if script is None and created > b.now - dt.timedelta(days=40) and rng.random() < 0.12:
         # 一派了之: some recent orders stall — dispatched and never taken, or taken and left
         # unfinished — so the queue shows overdue work the sweep and the dashboards must catch.
