@@ -454,7 +454,10 @@ def explain_edges(
 
     good = ~np.isnan(rating) & (rating >= w.good_rating_threshold)
     places = ("同网格", "同社区", "结对社区", "已在本社区报到")
+    # The same few phrases recur across a plan: each is formatted once (a plan has ~100,000 edges).
     hour_words: dict = {}
+    load_words: dict = {}
+    skill_words: dict = {}
     reasons = []
     for sk, lv, pl, h, ld, g in zip(
         o_skill.tolist(),
@@ -465,16 +468,18 @@ def explain_edges(
         good.tolist(),
         strict=True,
     ):
-        words = []
-        if lv:
-            words.append(f"擅长{skill_names.get(sk) or f'技能{sk}'}（{SKILL_LEVELS[lv]}）")
-        words.append(places[pl])
         hw = hour_words.get(h)
         if hw is None:
             hw = hour_words[h] = f"今年服务 {_format_hours(h)} 小时"
-        words.append(hw)
-        words.append(f"当前 {ld} 单")
-        if g:
-            words.append("近期评价好")
-        reasons.append(tuple(words))
+        lw = load_words.get(ld)
+        if lw is None:
+            lw = load_words[ld] = f"当前 {ld} 单"
+        if lv:
+            sw = skill_words.get((sk, lv))
+            if sw is None:
+                sw = skill_words[sk, lv] = f"擅长{skill_names.get(sk) or f'技能{sk}'}（{SKILL_LEVELS[lv]}）"
+            words = (sw, places[pl], hw, lw, "近期评价好") if g else (sw, places[pl], hw, lw)
+        else:
+            words = (places[pl], hw, lw, "近期评价好") if g else (places[pl], hw, lw)
+        reasons.append(words)
     return scores, reasons

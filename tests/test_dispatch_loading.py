@@ -19,7 +19,8 @@ from linli import testing as t
 from linli.credits import actions as credit_actions
 from linli.credits.models import ServiceRecord
 from linli.dispatch import loading
-from linli.dispatch.loading import RATING_DAYS, RATING_VALUES, load_batch, slot_at
+from linli.dispatch.loading import RATING_DAYS, RATING_VALUES, load_batch, load_order, slot_at, weights_for_town
+from linli.dispatch.models import DispatchWeights
 from linli.orders.models import MEMBER_LOAD_STATUSES, CategoryRule, Order
 from linli.orgs.models import Pairing
 from linli.people.models import Member, MemberSkill, Registration
@@ -306,6 +307,23 @@ def test_one_order_needing_a_skill_loads_only_members_who_have_it(scene, django_
     assert (got_orders, got_members) == (want_orders, want_members)
     plumbing = got_orders[0]["skill"]
     assert got_members and all(plumbing in m["skills"] for m in got_members.values())
+
+
+@pytest.mark.parametrize("plan", ["ids"], indirect=True)
+def test_one_order_reads_what_load_batch_reads(scene, world, plan, django_assert_max_num_queries):
+    """load_order (one statement on PostgreSQL, the order page's suggestions) gives each order's
+    batch exactly as load_batch does, with its town's weights."""
+    DispatchWeights.objects.create(town=world.town, same_grid=150, good_rating_threshold=Decimal("4.5"), fairness=7)
+    for order in scene["orders"]:
+        with django_assert_max_num_queries(12):
+            batch = load_order(order, now=NOW)
+        want = load_batch(Order.objects.filter(pk=order.pk), now=NOW)
+        assert _batch_facts(batch) == _batch_facts(want) == _reference(Order.objects.filter(pk=order.pk), NOW)
+        assert batch.skill_names == want.skill_names
+        assert batch.weights == weights_for_town(order.town_id) and batch.weights.same_grid == 150
+    missing = Order(pk=10**9, town=world.town, community=world.a)
+    empty = load_order(missing, now=NOW)
+    assert len(empty.order_ids) == 0 and len(empty.member_ids) == 0
 
 
 @pytest.mark.django_db(transaction=True)

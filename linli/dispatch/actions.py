@@ -78,8 +78,6 @@ def record_plan(batch: Batch, cand: Candidates, chosen: np.ndarray, info: dict, 
     )
     member_of = np.full(cand.n_orders, -1, dtype=np.int64)
     member_of[assigned] = batch.member_ids[chosen[assigned]]
-    score_of = dict(zip(assigned.tolist(), scores.tolist(), strict=True))
-    reasons_of = dict(zip(assigned.tolist(), reasons, strict=True))
     with transaction.atomic():
         run = DispatchRun.objects.create(
             town_id=scope.town_id,
@@ -95,56 +93,83 @@ def record_plan(batch: Batch, cand: Candidates, chosen: np.ndarray, info: dict, 
             exact=bool(info.get("exact", True)),
             gap=float(info["gap"]) if info.get("gap") is not None else None,
         )
-        rows = []
-        for i, (order_id, member_id, candidate) in enumerate(
-            zip(batch.order_ids.tolist(), member_of.tolist(), has_candidate.tolist(), strict=True)
-        ):
-            if member_id < 0:
-                note = NO_CAPACITY if candidate else NO_CANDIDATE
-                rows.append((run.pk, order_id, None, None, [], False, note))
-            else:
-                rows.append((run.pk, order_id, member_id, score_of[i], list(reasons_of[i]), False, ""))
-        _insert_rows(DispatchAssignment, ASSIGNMENT_FIELDS, rows)
+        n = len(batch.order_ids)
+        members = member_of.tolist()
+        scores_col, reasons_col = [None] * n, [[]] * n
+        for i, score, why in zip(assigned.tolist(), scores.tolist(), reasons, strict=True):
+            scores_col[i], reasons_col[i] = score, why  # a tuple of strings: stored as a JSON list
+        notes = np.where(member_of >= 0, "", np.where(has_candidate, NO_CAPACITY, NO_CANDIDATE)).tolist()
+        columns = (
+            [run.pk] * n,
+            batch.order_ids.tolist(),
+            [None if m < 0 else m for m in members],
+            scores_col,
+            reasons_col,
+            [False] * n,
+            notes,
+        )
+        _insert_columns(DispatchAssignment, ASSIGNMENT_FIELDS, columns)
     return run
 
 
 ASSIGNMENT_FIELDS = ("run_id", "order_id", "member_id", "score", "reasons", "applied", "note")
+COPY_CHUNK = 10_000
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_json_slow = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert `rows` (tuples of values for the concrete `fields`, by attname) into `model`'s table.
+def _copy_column(field, values: list) -> list[str]:
+    """A column's values in COPY's text format: \\N for NULL, t/f, backslash escapes in text."""
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        try:  # lists or tuples of strings: str.join refuses anything else
+            plain = "".join(["".join(v) for v in values]) if all(type(v) in (list, tuple) for v in values) else None
+        except TypeError:
+            plain = None
+        if plain is not None and not _NEEDS_ESCAPE.search(plain):
+            # Lists of plain strings (reasons): joined directly, ~5× faster than the encoder.
+            values = ['["' + '","'.join(v) + '"]' if v else "[]" for v in values]
+        else:
+            values = [_json_slow(v) for v in values]
+    elif kind == "BooleanField":
+        return ["\\N" if v is None else "t" if v else "f" for v in values]
+    texts = ["\\N" if v is None else str(v) for v in values]
+    if kind in ("JSONField", "CharField", "TextField") and _COPY_SPECIAL.search(
+        "".join(v for v in values if v is not None)
+    ):
+        texts = [
+            t if v is None else t.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+            for t, v in zip(texts, values, strict=True)
+        ]
+    return texts
 
-    PostgreSQL: one COPY (JSON fields as JSON text); elsewhere `bulk_create` in batches. No
-    signals, no `save()`: for append-only rows written by an action inside its transaction.
+
+def _insert_columns(model, fields: tuple[str, ...], columns) -> None:
+    """Insert rows given as `columns` (one list of values per concrete field of `fields`, by
+    attname) into `model`'s table.
+
+    PostgreSQL: one COPY in text format (JSON fields as JSON text), built here a chunk of rows at
+    a time — psycopg's write_row costs ≈ 4 µs a row, and the server parses one chunk while the
+    next is built; elsewhere `bulk_create` in batches. No signals, no `save()`: for append-only
+    rows written by an action inside its transaction.
     """
-    if not rows:
+    n = len(columns[0]) if columns else 0
+    if not n:
         return
     connection = connections[router.db_for_write(model)]
+    model_fields = [model._meta.get_field(f) for f in fields]  # get_field knows attnames ("run_id") too
     if connection.vendor == "postgresql":
-        columns = [model._meta.get_field(f) for f in fields]  # get_field knows attnames ("run_id") too
-        json_at = [i for i, f in enumerate(columns) if f.get_internal_type() == "JSONField"]
-        names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
+        names = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
         table = connection.ops.quote_name(model._meta.db_table)
-        slow = json.JSONEncoder(ensure_ascii=False).encode
-
-        def encode(value):
-            # A list of plain strings (reasons) needs no escaping: joined directly, ~5× faster.
-            if type(value) is list and all(type(v) is str for v in value):
-                text = '","'.join(value)
-                if not _NEEDS_ESCAPE.search(text):
-                    return f'["{text}"]' if value else "[]"
-            return slow(value)
-
         with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                if json_at:
-                    row = list(row)
-                    for i in json_at:
-                        row[i] = encode(row[i])
-                copy.write_row(row)
+            for start in range(0, n, COPY_CHUNK):
+                texts = [
+                    _copy_column(f, c[start : start + COPY_CHUNK]) for f, c in zip(model_fields, columns, strict=True)
+                ]
+                copy.write("".join(f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))).encode())
         return
-    objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+    objs = [model(**dict(zip(fields, row, strict=True))) for row in zip(*columns, strict=True)]
     model.objects.bulk_create(objs, batch_size=2000)
 
 

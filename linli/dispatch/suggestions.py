@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linli.dispatch.loading import load_batch, weights_for_town
+from linli.dispatch.loading import load_order
 from linli.orders.models import Order
 from linli.people.models import Member
 from matching import Explanation, OrderSpec, build_candidates, explain
@@ -27,11 +27,11 @@ def suggest_for_order(order: Order, *, k: int = 10) -> list[SuggestedMember]:
     required skill, available in the current half-day, below their load cap. Ranked as
     `matching.suggest` ranks (score less the load penalty of what they hold, then fewer orders
     held, then member id), but computed on the batch's columns (`build_candidates`) so that only
-    the k shown become dataclasses with explanations. A constant number of queries (the town's
-    weights, the batch load, the members shown).
+    the k shown become dataclasses with explanations. A constant number of queries: the batch
+    with the town's weights (`load_order`: one statement on PostgreSQL), the members shown.
     """
-    weights = weights_for_town(order.town_id)
-    batch = load_batch(Order.objects.filter(pk=order.pk), weights=weights)
+    batch = load_order(order)
+    weights = batch.weights
     if not len(batch.order_ids):
         return []
     cand = build_candidates(batch.orders, batch.members, weights)
