@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.actions import record_audit
 from linli.accounts.models import AuditEntry
@@ -49,7 +50,7 @@ def revoke_api_token(token: ApiToken, *, actor, request=None) -> ApiToken:
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
         if updated != 1:
-            raise Conflict("令牌已注销", code="token_revoked")
+            raise Conflict(_("令牌已注销"), code="token_revoked")
         record_audit(actor, AuditEntry.Action.LOGOUT, obj=token, request=request, detail={"via": "api"})
     token.revoked_at = now
     return token

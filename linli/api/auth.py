@@ -7,6 +7,7 @@ like the web login); every other endpoint needs `Authorization: Bearer <token>`.
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
@@ -51,10 +52,10 @@ class TokenAuth(HttpBearer):
         if row is None or not row.user.is_active:
             return None
         if row.revoked_at is not None:
-            raise ApiError(401, "token_revoked", "访问令牌已注销，请重新登录", headers=_challenge())
+            raise ApiError(401, "token_revoked", _("访问令牌已注销，请重新登录"), headers=_challenge())
         now = timezone.now()
         if row.expires_at <= now:
-            raise ApiError(401, "token_expired", "访问令牌已过期，请重新登录", headers=_challenge())
+            raise ApiError(401, "token_expired", _("访问令牌已过期，请重新登录"), headers=_challenge())
         actions.touch_api_token(row, now=now)
         request.user = row.user
         return row
@@ -146,7 +147,7 @@ def create_token(request, payload: TokenIn):
         )
         if login_locked(username):
             raise _locked()
-        raise ApiError(401, "invalid_credentials", "用户名或密码不正确")
+        raise ApiError(401, "invalid_credentials", _("用户名或密码不正确"))
     token, raw = actions.create_api_token(actor=user, request=request)
     return Status(201, {"token": raw, "token_type": "Bearer", "expires_at": token.expires_at})
 
@@ -156,7 +157,7 @@ def _locked() -> ApiError:
     return ApiError(
         429,
         "login_locked",
-        f"登录失败次数过多，该账号已被锁定，请 {minutes} 分钟后再试",
+        _("登录失败次数过多，该账号已被锁定，请 %(minutes)s 分钟后再试") % {"minutes": minutes},
         headers={"Retry-After": str(minutes * 60)},
     )
 

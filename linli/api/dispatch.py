@@ -11,6 +11,7 @@ user's scope: 404); every change is an action of linli.dispatch.actions — the 
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from linli.api.pagination import MAX_OFFSET, PageIn, page_of
@@ -84,7 +85,7 @@ def list_order_suggestions(request, order_id: int, page: Query[SuggestionPageIn]
     either). Others who may see the order get 403; those who may not, 404."""
     order = get_order_for_user(request, order_id, write=True)
     if not _manages(request.user.scope, order):
-        raise NotAllowed("只有本社区工作人员可以查看派单推荐")
+        raise NotAllowed(_("只有本社区工作人员可以查看派单推荐"))
     ranked = suggest_for_order(order, k=MAX_CANDIDATES) if order.status == OrderStatus.ACCEPTED else []
     return {**page_of(ranked, page, _present_suggestion), "source": SOURCE}
 

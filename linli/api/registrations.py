@@ -6,6 +6,7 @@ deciding without being the community's staff: 403); changes are linli.people.act
 """
 
 from django.db.models import F
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -76,7 +77,7 @@ def _detail(request, registration_id: int) -> dict:
 def _own_member(request):
     member_id = request.user.scope.member_id
     if not member_id:
-        raise NotAllowed("只有已登记的党员/志愿者可以报到")
+        raise NotAllowed(_("只有已登记的党员/志愿者可以报到"))
     return get_member_for_user(request, member_id)
 
 
@@ -185,6 +186,6 @@ def withdraw_registration(request, registration_id: int, payload: RegistrationNo
     approved registration. The body is optional."""
     registration = get_registration_for_user(request, registration_id)
     if not may_withdraw_registration(request.user.scope, registration):
-        raise NotAllowed("只有报到人或社区工作人员可以撤回")
+        raise NotAllowed(_("只有报到人或社区工作人员可以撤回"))
     actions.withdraw_registration(registration, actor=request.user, note=payload.note if payload else "")
     return _detail(request, registration.pk)

@@ -6,6 +6,7 @@ A user who is not a member has no tasks and an empty pool.
 """
 
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
@@ -65,17 +66,17 @@ def _fit(order, *, member, load) -> dict:
     needs_skill = rule is not None and rule.required_skill_id is not None
     reasons, blockers = [], []
     if needs_skill and order.skill_match:
-        reasons.append(f"具备所需技能“{rule.required_skill.name}”")
+        reasons.append(_("具备所需技能“%(skill)s”") % {"skill": rule.required_skill.name})
     elif needs_skill and rule.skill_required_to_claim:
-        blockers.append(f"不具备所需技能“{rule.required_skill.name}”")
+        blockers.append(_("不具备所需技能“%(skill)s”") % {"skill": rule.required_skill.name})
     elif needs_skill:
-        reasons.append(f"“{rule.required_skill.name}”技能优先，非必需")
+        reasons.append(_("“%(skill)s”技能优先，非必需") % {"skill": rule.required_skill.name})
     else:
-        reasons.append("无技能要求")
+        reasons.append(_("无技能要求"))
     if order.same_grid:
-        reasons.append("在我居住的网格")
+        reasons.append(_("在我居住的网格"))
     if load >= member.load_cap:
-        blockers.append(f"当前已承接{load}单，达到上限{member.load_cap}单")
+        blockers.append(_("当前已承接%(load)s单，达到上限%(cap)s单") % {"load": load, "cap": member.load_cap})
     return {
         "order": order,
         "fit": order.fit,

@@ -765,9 +765,9 @@ def _pool_fit_errors(order, *, member, load) -> list[str]:
         except CategoryRule.DoesNotExist:
             rule = None
     if rule is not None and rule.required_skill_id and rule.skill_required_to_claim and not order.skill_match:
-        errors.append(f"不具备所需技能“{rule.required_skill}”")
+        errors.append(_("不具备所需技能“%(skill)s”") % {"skill": rule.required_skill})
     if load >= member.load_cap:
-        errors.append(f"当前已承接{load}单，达到上限{member.load_cap}单")
+        errors.append(_("当前已承接%(load)s单，达到上限%(cap)s单") % {"load": load, "cap": member.load_cap})
     return errors
 
 

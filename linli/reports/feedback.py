@@ -620,14 +620,6 @@ def get_unit_report_for_user(request, pk, *, write: bool = False) -> UnitReport:
     return report
 
 
-def get_town_for_user(request, pk, *, write: bool = False) -> Town:
-    """A town the user administers (town admin) or any town for a superuser; else 404."""
-    s = request.user.scope
-    if not (s.superuser or int(pk) in s.town_ids):
-        raise Http404
-    return get_object_or_404(Town, pk=pk)
-
-
 def get_property_list_for_user(request, pk, *, write: bool = False) -> PropertyList:
     """A list of a town the user administers; else 404."""
     plist = get_object_or_404(PropertyList.objects.select_related("town"), pk=pk)

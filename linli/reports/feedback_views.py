@@ -24,6 +24,7 @@ from linli.accounts.actions import record_audit
 from linli.accounts.models import AuditEntry
 from linli.lib import xlsx
 from linli.lib.errors import DomainError
+from linli.orgs.access import get_town_for_user
 from linli.orgs.models import Estate, PropertyCompany, Town, Unit
 from linli.reports import actions, feedback, tasks
 from linli.reports.feedback import (
@@ -31,7 +32,6 @@ from linli.reports.feedback import (
     find_town_by_code,
     get_list_entry_for_user,
     get_property_list_for_user,
-    get_town_for_user,
     get_unit_for_user,
     get_unit_report_for_user,
 )
