@@ -11,6 +11,7 @@ from linli import testing as t
 from linli.api.testing import api_client
 from linli.credits import actions
 from linli.credits.models import CorrectionRequest
+from tests.conftest import login
 
 NOT_FOUND = {"code": "not_found", "message": "对象不存在，或您无权查看"}
 
@@ -198,3 +199,26 @@ def test_ledger_lists_are_paginated_with_a_fixed_number_of_queries(world, person
     page = client.get("/ledger/service-records", {"limit": 10, "offset": 20}).json()
     assert page["count"] == 25 and len(page["items"]) == 5
     assert Decimal(str(client.get("/ledger/standing").json()["hours_year"])) == Decimal("25.0")
+
+
+def test_a_declined_or_withdrawn_registration_gives_staff_no_view_of_the_member(world, personas):
+    """Asking to register with community B shows the member to B's staff while the request is
+    live; once it is declined (or withdrawn) B's staff lose the member's page and ledgers again."""
+    from linli.people import actions as people_actions
+
+    member = personas.member  # approved with A, lives in A
+    staff_b = api_client(personas.staff_b)
+    paths = ("/ledger/service-records", "/ledger/points", "/ledger/standing", "/ledger/star-events")
+    assert all(staff_b.get(p, {"member": member.pk}).status_code == 404 for p in paths)
+
+    reg = people_actions.request_registration(member, community=world.b, actor=personas.member_user)
+    assert all(staff_b.get(p, {"member": member.pk}).status_code == 200 for p in paths)
+    assert login(personas.staff_b).get(f"/members/{member.pk}/").status_code == 200
+
+    people_actions.decline_registration(reg, actor=personas.staff_b, reason="名额已满")
+    assert all(staff_b.get(p, {"member": member.pk}).status_code == 404 for p in paths)
+    assert login(personas.staff_b).get(f"/members/{member.pk}/").status_code == 404
+
+    again = people_actions.request_registration(member, community=world.b, actor=personas.member_user)
+    people_actions.withdraw_registration(again, actor=personas.member_user)
+    assert all(staff_b.get(p, {"member": member.pk}).status_code == 404 for p in paths)

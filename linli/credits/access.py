@@ -18,7 +18,8 @@ from linli.people.models import Member, Registration
 
 
 def manages_member(scope, member: Member) -> bool:
-    """Staff or town admin of a community the member registered with (or lives in)."""
+    """Staff or town admin of a community the member asked to register or is registered with (or
+    lives in)."""
     if scope.superuser:
         return True
     if not (scope.community_ids or scope.town_ids):
@@ -26,8 +27,10 @@ def manages_member(scope, member: Member) -> bool:
     home = member.home_community
     if home is not None and (home.pk in scope.community_ids or home.town_id in scope.town_ids):
         return True
+    # Only a live registration (asked for or approved): a declined or withdrawn one gives the
+    # community no hold on the member's records.
     return (
-        Registration.objects.filter(member=member)
+        Registration.objects.filter(member=member, status__in=Registration.LIVE_STATUSES)
         .filter(Q(community_id__in=scope.community_ids) | Q(community__town_id__in=scope.town_ids))
         .exists()
     )

@@ -141,7 +141,9 @@ class MemberQuerySet(models.QuerySet):
         if s.superuser:
             return self
         managed = Q(community__town_id__in=s.town_ids) | Q(community_id__in=s.community_ids)
-        registered = Registration.objects.filter(managed, member__isnull=False).values("member_id")
+        registered = Registration.objects.filter(
+            managed, member__isnull=False, status__in=Registration.LIVE_STATUSES
+        ).values("member_id")
         in_grid_communities = Registration.objects.filter(
             community_id__in=s.grid_community_ids, status=Registration.Status.APPROVED, member__isnull=False
         ).values("member_id")
@@ -285,7 +287,7 @@ class RegistrationQuerySet(models.QuerySet):
         return self.filter(q)
 
     def active(self):
-        return self.filter(status__in=[Registration.Status.REQUESTED, Registration.Status.APPROVED])
+        return self.filter(status__in=Registration.LIVE_STATUSES)
 
 
 class Registration(models.Model):
@@ -296,6 +298,9 @@ class Registration(models.Model):
         APPROVED = "approved", _("已通过")
         DECLINED = "declined", _("未通过")
         WITHDRAWN = "withdrawn", _("已撤回")
+
+    # Asked for or approved: what gives a community's staff a view of the member.
+    LIVE_STATUSES = (Status.REQUESTED, Status.APPROVED)
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations", verbose_name=_("队员")
