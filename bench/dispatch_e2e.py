@@ -335,7 +335,7 @@ def run_once(weights):
     times = {}
     t = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
-        batch = load_batch(Order.objects.filter(status=Status.ACCEPTED), weights=weights, now=NOW)
+        batch = load_batch(Order.objects.filter(status=Status.ACCEPTED), weights=weights, now=NOW, parallel=True)
     times["load"] = time.perf_counter() - t
     t = time.perf_counter()
     cand = build_candidates(batch.orders, batch.members, batch.weights)

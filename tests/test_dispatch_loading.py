@@ -339,9 +339,10 @@ def test_parallel_connections_read_the_same_batch(scene, plan, monkeypatch):
         pytest.skip("parallel reading is PostgreSQL's")
     assert not connection.in_atomic_block
     qs = Order.objects.filter(status="accepted")
-    parallel = _batch_facts(load_batch(qs, now=NOW))
+    parallel = _batch_facts(load_batch(qs, now=NOW, parallel=True))
     monkeypatch.setattr(columns, "PARALLEL", 1)
-    assert _batch_facts(load_batch(qs, now=NOW)) == parallel == _reference(qs, NOW)
+    assert _batch_facts(load_batch(qs, now=NOW, parallel=True)) == parallel == _reference(qs, NOW)
+    assert _batch_facts(load_batch(qs, now=NOW)) == parallel  # one connection, as a request reads
 
 
 def test_the_slot_is_the_half_day_the_order_is_served_in():

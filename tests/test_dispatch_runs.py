@@ -67,6 +67,25 @@ def test_confirm_dispatches_through_the_action(world, personas, django_capture_o
     assert Notification.objects.filter(user=personas.member_user, title__contains="派给您的工单").count() == 2
     with pytest.raises(Conflict):
         actions.confirm_dispatch(run, actor=personas.staff_a)
+    # One event per step of the run, the refused second confirmation adding none.
+    assert [(e.kind, e.actor) for e in run.events.all()] == [
+        ("planned", personas.staff_a),
+        ("confirmed", personas.staff_a),
+    ]
+
+
+def test_a_refusal_is_stored_in_the_site_language(world, personas):
+    """The reason an order was not applied is stored: it is written in the site's language
+    whoever confirms, not in the confirming user's."""
+    from django.utils import translation
+
+    first, _second = _accepted(world, personas, 2)
+    run = actions.plan_dispatch(_scope(world), actor=personas.staff_a)
+    order_actions.dispatch_order(first, actor=personas.staff_a, pool=True)
+    with translation.override("en"):
+        actions.confirm_dispatch(run, actor=personas.staff_a)
+    note = run.assignments.get(order=first).note
+    assert note and not any("a" <= ch.lower() <= "z" for ch in note.replace("#", "")), note
 
 
 def test_changed_order_is_reported_not_applied(world, personas):
@@ -92,6 +111,7 @@ def test_discard(world, personas):
     with pytest.raises(Conflict):
         actions.confirm_dispatch(run, actor=personas.staff_a)
     assert not Order.objects.filter(status="dispatched").exists()
+    assert [e.kind for e in run.events.all()] == ["planned", "discarded"]
 
 
 def test_staff_of_b_cannot_run_for_a(world, personas):

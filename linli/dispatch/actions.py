@@ -14,11 +14,14 @@ import re
 from dataclasses import asdict
 
 import numpy as np
+from django.conf import settings
 from django.db import connections, router, transaction
-from django.utils import timezone
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from linli.dispatch.loading import Batch, DispatchScope, load_scope
-from linli.dispatch.models import DispatchAssignment, DispatchRun
+from linli.dispatch.models import DispatchAssignment, DispatchRun, DispatchRunEvent
 from linli.lib.errors import Conflict, DomainError, NotAllowed
 from linli.orders.actions import dispatch_order
 from linli.orders.models import Order
@@ -31,7 +34,7 @@ NO_CAPACITY = "名额已满：符合条件的党员已派满"
 
 def _require_scope(scope: DispatchScope, actor) -> None:
     if actor is None or not scope.allowed_for(actor.scope):
-        raise NotAllowed("只有本社区工作人员或街道管理员可以智能派单")
+        raise NotAllowed(_("只有本社区工作人员或街道管理员可以智能派单"))
 
 
 def run_scope(run: DispatchRun) -> DispatchScope:
@@ -92,6 +95,9 @@ def record_plan(batch: Batch, cand: Candidates, chosen: np.ndarray, info: dict, 
             total_score=int(total),
             exact=bool(info.get("exact", True)),
             gap=float(info["gap"]) if info.get("gap") is not None else None,
+        )
+        DispatchRunEvent.objects.create(
+            run=run, at=run.created_at, actor=run.created_by, kind=DispatchRunEvent.Kind.PLANNED
         )
         n = len(batch.order_ids)
         members = member_of.tolist()
@@ -176,36 +182,43 @@ def _insert_columns(model, fields: tuple[str, ...], columns) -> None:
 def confirm_dispatch(run: DispatchRun, *, actor) -> DispatchRun:
     """Confirm a previewed run: dispatch each proposed order through `dispatch_order`.
 
-    Compare-and-set previewed → confirmed first, so that two confirmations cannot both send.
-    An order that can no longer be dispatched (Conflict, DomainError) is recorded as not applied
-    with the message; the rest go out. Each dispatch is its own transaction.
+    Compare-and-set previewed → confirmed first (with its event), so that two confirmations
+    cannot both send. Then each order goes out in its own transaction together with its
+    assignment's outcome and the run's count, so a crash mid-way leaves the record true to what
+    was sent. An order that can no longer be dispatched (Conflict, DomainError) is recorded as
+    not applied with the message, in the site's language (it is stored); the rest go out.
     """
     _require_scope(run_scope(run), actor)
     now = timezone.now()
-    updated = DispatchRun.objects.filter(pk=run.pk, status=DispatchRun.Status.PREVIEWED).update(
-        status=DispatchRun.Status.CONFIRMED, decided_by=actor, decided_at=now
-    )
-    if updated != 1:
-        raise Conflict("该智能派单方案已确认或已放弃", code="run_decided")
+    with transaction.atomic():
+        updated = DispatchRun.objects.filter(pk=run.pk, status=DispatchRun.Status.PREVIEWED).update(
+            status=DispatchRun.Status.CONFIRMED, decided_by=actor, decided_at=now
+        )
+        if updated != 1:
+            raise Conflict(_("该智能派单方案已确认或已放弃"), code="run_decided")
+        DispatchRunEvent.objects.create(run=run, at=now, actor=actor, kind=DispatchRunEvent.Kind.CONFIRMED)
     run.status, run.decided_by, run.decided_at = DispatchRun.Status.CONFIRMED, actor, now
     proposed = list(run.assignments.filter(member__isnull=False).order_by("pk"))
     orders = Order.objects.select_related("category", "community").in_bulk([a.order_id for a in proposed])
     members = Member.objects.select_related("user").in_bulk([a.member_id for a in proposed])
     applied = 0
-    for a in proposed:
-        order = orders.get(a.order_id)
-        if order is None:
-            a.note = "工单已不存在"
-            continue
-        try:
-            dispatch_order(order, actor=actor, member=members[a.member_id], note=f"智能派单 #{run.pk}")
-        except DomainError as e:  # Conflict and NotAllowed included: the world changed since the preview
-            a.applied, a.note = False, str(e)[:200]
-        else:
-            a.applied, a.note = True, ""
-            applied += 1
-    DispatchAssignment.objects.bulk_update(proposed, ["applied", "note"])
-    DispatchRun.objects.filter(pk=run.pk).update(n_applied=applied)
+    with translation.override(settings.LANGUAGE_CODE):
+        for a in proposed:
+            order = orders.get(a.order_id)
+            with transaction.atomic():
+                if order is None:
+                    a.applied, a.note = False, "工单已不存在"
+                else:
+                    try:
+                        with transaction.atomic():
+                            dispatch_order(order, actor=actor, member=members[a.member_id], note=f"智能派单 #{run.pk}")
+                    except DomainError as e:  # Conflict and NotAllowed included: the world changed since the preview
+                        a.applied, a.note = False, str(e)[:200]
+                    else:
+                        a.applied, a.note = True, ""
+                        applied += 1
+                        DispatchRun.objects.filter(pk=run.pk).update(n_applied=F("n_applied") + 1)
+                DispatchAssignment.objects.filter(pk=a.pk).update(applied=a.applied, note=a.note)
     run.n_applied = applied
     return run
 
@@ -214,10 +227,12 @@ def discard_dispatch(run: DispatchRun, *, actor) -> DispatchRun:
     """Discard a previewed run; nothing is dispatched."""
     _require_scope(run_scope(run), actor)
     now = timezone.now()
-    updated = DispatchRun.objects.filter(pk=run.pk, status=DispatchRun.Status.PREVIEWED).update(
-        status=DispatchRun.Status.DISCARDED, decided_by=actor, decided_at=now
-    )
-    if updated != 1:
-        raise Conflict("该智能派单方案已确认或已放弃", code="run_decided")
+    with transaction.atomic():
+        updated = DispatchRun.objects.filter(pk=run.pk, status=DispatchRun.Status.PREVIEWED).update(
+            status=DispatchRun.Status.DISCARDED, decided_by=actor, decided_at=now
+        )
+        if updated != 1:
+            raise Conflict(_("该智能派单方案已确认或已放弃"), code="run_decided")
+        DispatchRunEvent.objects.create(run=run, at=now, actor=actor, kind=DispatchRunEvent.Kind.DISCARDED)
     run.status, run.decided_by, run.decided_at = DispatchRun.Status.DISCARDED, actor, now
     return run

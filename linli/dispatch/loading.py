@@ -291,13 +291,17 @@ def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray, default: in
     return np.where(keys[at] == query, values[at], default)
 
 
-def load_batch(orders_qs, *, weights: Weights | None = None, now: dt.datetime | None = None) -> Batch:
+def load_batch(
+    orders_qs, *, weights: Weights | None = None, now: dt.datetime | None = None, parallel: bool = False
+) -> Batch:
     """Read the orders of `orders_qs` and the members registered with their communities.
 
     A constant number of queries whatever the size (ten at most): orders, the size of the
     community table (PostgreSQL's estimate), category rules, registrations, members, skills,
     orders held and rated (one scan), hours, pairings. Columns arrive as integer arrays
-    (`linli.dispatch.columns`): no Python object per row.
+    (`linli.dispatch.columns`): no Python object per row. `parallel=True` (commands and
+    benchmarks only, never a request: it opens extra connections) lets a whole-table batch read
+    on several connections sharing one snapshot (PostgreSQL).
 
     Two plans, same result (tests/test_dispatch_loading.py checks both on both backends):
       * a small batch (a town, a community, one order) filters every member table in the
@@ -418,7 +422,9 @@ def load_batch(orders_qs, *, weights: Weights | None = None, now: dt.datetime | 
     if reg_rows is not None:
         m_rows, skill_rows, order_rows, hour_rows, pair_rows = fetch_ints_many(queries[1:])
     else:
-        reg_rows, m_rows, skill_rows, order_rows, hour_rows, pair_rows = fetch_ints_many(queries, parallel=whole)
+        reg_rows, m_rows, skill_rows, order_rows, hour_rows, pair_rows = fetch_ints_many(
+            queries, parallel=whole and parallel
+        )
     skill_rows = np.column_stack(
         [skill_rows[:, 0], skill_rows[:, 1] // SKILL_LEVEL_BASE, skill_rows[:, 1] % SKILL_LEVEL_BASE]
     )

@@ -200,3 +200,29 @@ class DispatchWeights(models.Model):
             good_rating_threshold=float(self.good_rating_threshold),
             load_penalty=self.load_penalty,
         )
+
+
+class DispatchRunEvent(models.Model):
+    """One step of a run's life (planned → confirmed / discarded): append-only, written by
+    linli/dispatch/actions.py in the same transaction as the step."""
+
+    class Kind(models.TextChoices):
+        PLANNED = "planned", _("生成方案")
+        CONFIRMED = "confirmed", _("确认派单")
+        DISCARDED = "discarded", _("放弃")
+
+    run = models.ForeignKey(DispatchRun, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("智能派单记录")
+        verbose_name_plural = _("智能派单记录")
+        ordering = ["run", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.run_id}:{self.kind}"
