@@ -12,6 +12,7 @@ user's scope: 404); every change is an action of linli.dispatch.actions — the 
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 
 from linli.api.pagination import MAX_OFFSET, PageIn, page_of
@@ -45,7 +46,7 @@ PART_LABELS = {
     "rating": "近期评价",
     "load": "当前负荷",
 }
-NOT_DISPATCHER = "只有社区工作人员或街道管理员可以智能派单"
+NOT_DISPATCHER = gettext_noop("只有社区工作人员或街道管理员可以智能派单")
 
 
 class SuggestionPageIn(Schema):
@@ -97,7 +98,7 @@ def _require_dispatcher(user) -> None:
     """Residents, members, units and departments never run dispatch: 403 (not a matter of scope)."""
     s = user.scope
     if not (s.superuser or s.town_ids or s.community_ids):
-        raise NotAllowed(NOT_DISPATCHER)
+        raise NotAllowed(_(NOT_DISPATCHER))
 
 
 def _runs_visible_to(user):

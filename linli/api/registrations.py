@@ -140,7 +140,7 @@ def request_registration(request, payload: RegistrationIn):
         or registrable_communities(member).filter(pk=payload.community_id).first()
     )
     if community is None:
-        raise invalid_reference("community_id", "社区不存在，或不能向该社区报到")
+        raise invalid_reference("community_id", _("社区不存在，或不能向该社区报到"))
     registration = actions.request_registration(member, community=community, actor=request.user, note=payload.note)
     return Status(201, _detail(request, registration.pk))
 

@@ -338,8 +338,7 @@ def community_dashboard(request, pk):
         row = item["row"]
         if row.key is None:
             row.name = _("未分网格")
-            item["overdue_href"] = _queue(community.pk, overdue="on")
-            continue
+            continue  # the queue has no "without a grid" filter: no link that would list others
         item["href"] = reverse("grid_dashboard", args=[row.key]) + f"?{ctx['period'].query}"
         item["overdue_href"] = _queue(community.pk, grid=row.key, overdue="on")
     s = request.user.scope
