@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,10 +35,10 @@ from linli.activities.access import (
 )
 from linli.activities.forms import ActivityForm, AttendanceForm, CancelForm, CapacityForm, ShiftForm
 from linli.activities.models import Activity, CalendarFeed, Shift, SignUp
+from linli.activities.queries import shift_rows, shifts_with_mine
 from linli.lib.errors import DomainError, NotAllowed
 from linli.orgs.access import get_community_for_user
 from linli.orgs.models import Community
-from linli.people.models import MemberSkill
 
 A, U = Activity.Status, SignUp.Status
 PER_PAGE = 20
@@ -179,76 +179,13 @@ def my_shifts(request):
 # --- the activity -----------------------------------------------------------------------------------
 
 
-def _shift_rows(request, activity, shifts, now):
-    """Per shift: seats, my sign-up, and whether (or why not) I may sign up or cancel, without a query per row."""
-    s = request.user.scope
-    member = getattr(request.user, "member_profile", None) if s.member_id else None
-    general = []
-    taken = []
-    if member is not None:
-        skilled = (
-            MemberSkill.objects.filter(member=member, skill_id=activity.required_skill_id).exists()
-            if activity.required_skill_id
-            else True
-        )
-        general = actions.activity_signup_errors(
-            member, activity, now=now, registered=activity.community_id in s.member_community_ids, skilled=skilled
-        )
-        taken = list(
-            SignUp.objects.filter(member=member, status__in=[U.SIGNED_UP, U.CHECKED_IN, U.COMPLETED])
-            .filter(shift__ends_at__gt=now)
-            .select_related("shift__activity")
-        )
-    rows = []
-    for shift in shifts:
-        mine = shift.mine[0] if getattr(shift, "mine", None) else None
-        reason = ""
-        if member is not None and mine is None:
-            if general:
-                reason = general[0]
-            elif shift.starts_at <= now:
-                reason = _("该班次已开始")
-            elif shift.seats_left <= 0:
-                reason = _("已报满")
-            else:
-                clash = next((t for t in taken if t.shift_id != shift.pk and t.shift.overlaps(shift)), None)
-                if clash is not None:
-                    reason = _("与“%(title)s”时间冲突") % {"title": clash.shift.activity.title}
-        rows.append(
-            {
-                "shift": shift,
-                "mine": mine,
-                "can_sign_up": member is not None and mine is None and not reason,
-                "reason": reason,
-                "can_cancel": mine is not None and mine.status == U.SIGNED_UP and now < shift.cancel_deadline(activity),
-                "deadline": shift.cancel_deadline(activity),
-                "started": shift.starts_at <= now,
-            }
-        )
-    return rows
-
-
-def _activity_shifts(activity, viewer):
-    """The activity's shifts in time order, each with `mine`: the viewer's live sign-up (a member's)."""
-    shifts = Shift.objects.filter(activity=activity).order_by("starts_at", "id")
-    if viewer:
-        shifts = shifts.prefetch_related(
-            Prefetch(
-                "signups",
-                queryset=SignUp.objects.filter(member_id=viewer).exclude(status=U.CANCELLED),
-                to_attr="mine",
-            )
-        )
-    return shifts
-
-
 @login_required
 def activity_detail(request, pk):
     activity = get_activity_for_user(request, pk)
     s = request.user.scope
     now = timezone.now()
     manages = _manages(s, activity)
-    shifts = _activity_shifts(activity, s.member_id)
+    shifts = shifts_with_mine(activity, s.member_id)
     if manages:
         shifts = shifts.annotate(
             n_in=Count("signups", filter=Q(signups__status=U.CHECKED_IN)),
@@ -259,7 +196,7 @@ def activity_detail(request, pk):
         "activities/detail.html",
         {
             "activity": activity,
-            "rows": _shift_rows(request, activity, list(shifts), now),
+            "rows": shift_rows(request.user, activity, list(shifts), now)[0],
             "manages": manages,
             "shift_form": ShiftForm() if manages else None,
             "cancel_form": CancelForm() if manages else None,
@@ -272,8 +209,8 @@ def _respond_shift(request, activity, shift, *, ok=None, error=None):
     """For htmx, the shift's row again with the outcome; otherwise a message and back to the activity."""
     if request.htmx:
         now = timezone.now()
-        shift = _activity_shifts(activity, request.user.scope.member_id).get(pk=shift.pk)
-        row = _shift_rows(request, activity, [shift], now)[0]
+        shift = shifts_with_mine(activity, request.user.scope.member_id).get(pk=shift.pk)
+        row = shift_rows(request.user, activity, [shift], now)[0][0]
         return render(
             request,
             "activities/detail.html#shift_row",

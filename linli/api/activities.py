@@ -5,7 +5,7 @@ Objects come through linli.activities.access (outside scope: 404); every change 
 linli.activities.actions — the same ones the pages and the scan page call.
 """
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from linli.activities import actions
 from linli.activities.access import get_activity_for_user, get_shift_for_user, get_signup_for_user
 from linli.activities.models import Activity, CalendarFeed, Shift, SignUp
+from linli.activities.queries import shift_rows, shifts_with_mine
 from linli.api.pagination import PageIn, Pagination, page_of
 from linli.api.schemas import (
     ERRORS,
@@ -30,7 +31,6 @@ from linli.api.schemas import (
     SignUpOut,
     SignUpPage,
 )
-from linli.people.models import MemberSkill
 
 router = Router(tags=["activities"])
 
@@ -92,64 +92,27 @@ def _signup(signup: SignUp, now) -> dict:
     }
 
 
-def _shift_rows(request, activity, shifts, now) -> tuple[list[dict], list[str]]:
-    """Per shift: seats, my sign-up and whether (or why not) I may sign up or cancel; and the
-    reasons I may not sign up for any shift. Three queries for the whole activity at most."""
-    s = request.user.scope
-    member = getattr(request.user, "member_profile", None) if s.member_id else None
-    general: list[str] = []
-    taken: list[SignUp] = []
-    if member is not None:
-        skilled = (
-            MemberSkill.objects.filter(member=member, skill_id=activity.required_skill_id).exists()
-            if activity.required_skill_id
-            else True
-        )
-        general = actions.activity_signup_errors(
-            member, activity, now=now, registered=activity.community_id in s.member_community_ids, skilled=skilled
-        )
-        taken = list(
-            SignUp.objects.filter(member=member, status__in=[U.SIGNED_UP, U.CHECKED_IN, U.COMPLETED])
-            .filter(shift__ends_at__gt=now)
-            .select_related("shift__activity")
-        )
-    rows = []
-    for shift in shifts:
-        mine = shift.mine[0] if getattr(shift, "mine", None) else None
-        reason = ""
-        if member is not None and mine is None:
-            if general:
-                reason = general[0]
-            elif shift.starts_at <= now:
-                reason = "该班次已开始"
-            elif shift.seats_left <= 0:
-                reason = "已报满"
-            else:
-                clash = next((t for t in taken if t.shift_id != shift.pk and t.shift.overlaps(shift)), None)
-                if clash is not None:
-                    reason = f"与“{clash.shift.activity.title}”时间冲突"
-        deadline = shift.cancel_deadline(activity)
-        rows.append(
-            {
-                "id": shift.pk,
-                "starts_at": shift.starts_at,
-                "ends_at": shift.ends_at,
-                "hours": float(shift.length_hours),
-                "capacity": shift.capacity,
-                "seats_taken": shift.seats_taken,
-                "seats_left": shift.seats_left,
-                "note": shift.note,
-                "started": shift.starts_at <= now,
-                "cancel_deadline": deadline,
-                "my_signup": {"id": mine.pk, "status": mine.status, "status_label": str(mine.get_status_display())}
-                if mine
-                else None,
-                "can_sign_up": member is not None and mine is None and not reason,
-                "reason": reason if member is not None else "",
-                "can_cancel": mine is not None and mine.status == U.SIGNED_UP and now < deadline,
-            }
-        )
-    return rows, general
+def _shift_out(row) -> dict:
+    """A row of linli.activities.queries.shift_rows as the API answers it."""
+    shift, mine = row["shift"], row["mine"]
+    return {
+        "id": shift.pk,
+        "starts_at": shift.starts_at,
+        "ends_at": shift.ends_at,
+        "hours": float(shift.length_hours),
+        "capacity": shift.capacity,
+        "seats_taken": shift.seats_taken,
+        "seats_left": shift.seats_left,
+        "note": shift.note,
+        "started": row["started"],
+        "cancel_deadline": row["deadline"],
+        "my_signup": {"id": mine.pk, "status": mine.status, "status_label": str(mine.get_status_display())}
+        if mine
+        else None,
+        "can_sign_up": row["can_sign_up"],
+        "reason": row["reason"] if row["member"] is not None else "",
+        "can_cancel": row["can_cancel"],
+    }
 
 
 # --- the list and the activity ----------------------------------------------------------------------------
@@ -187,12 +150,8 @@ def get_activity(request, activity_id: int):
     found = get_activity_for_user(request, activity_id)
     now = timezone.now()
     activity = _annotated(Activity.objects.filter(pk=found.pk), request.user, now).first()
-    member_id = request.user.scope.member_id
-    shifts = Shift.objects.filter(activity=activity).order_by("starts_at", "id")
-    if member_id:
-        live = SignUp.objects.filter(member_id=member_id).exclude(status=U.CANCELLED)
-        shifts = shifts.prefetch_related(Prefetch("signups", queryset=live, to_attr="mine"))
-    rows, general = _shift_rows(request, activity, list(shifts), now)
+    shifts = shifts_with_mine(activity, request.user.scope.member_id)
+    rows, general = shift_rows(request.user, activity, list(shifts), now)
     return {
         **{f: getattr(activity, f) for f in ("id", "title", "kind", "status", "place", "leader", "description")},
         "kind_label": str(activity.get_kind_display()),
@@ -212,7 +171,7 @@ def get_activity(request, activity_id: int):
         "published_at": activity.published_at,
         "manages": _manages(request.user.scope, activity),
         "signup_errors": general,
-        "shifts": rows,
+        "shifts": [_shift_out(r) for r in rows],
     }
 
 

@@ -6,14 +6,13 @@ A user who is not a member has no tasks and an empty pool.
 """
 
 from django.db.models import F, Q
-from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from linli.api.pagination import PageIn, Pagination, page_of
 from linli.api.schemas import ERRORS, OrderListItem, PoolPage
-from linli.orders.models import MEMBER_LOAD_STATUSES, CategoryRule, Order, Status
-from linli.orders.queries import pool_orders
+from linli.orders.models import MEMBER_LOAD_STATUSES, Order, Status
+from linli.orders.queries import pool_fit, pool_orders
 from linli.people.access import get_member_for_user
 
 router = Router(tags=["tasks"])
@@ -50,33 +49,9 @@ def list_tasks(request):
     )
 
 
-def _rule(order):
-    if not order.category_id:
-        return None
-    try:
-        return order.category.rule
-    except CategoryRule.DoesNotExist:
-        return None
-
-
 def _fit(order, *, member, load) -> dict:
-    """Why this pooled order suits me and what stops me claiming it, from the row's annotations
-    (the same checks as linli.orders.actions.member_fit_errors, without a query per row)."""
-    rule = _rule(order)
-    needs_skill = rule is not None and rule.required_skill_id is not None
-    reasons, blockers = [], []
-    if needs_skill and order.skill_match:
-        reasons.append(_("具备所需技能“%(skill)s”") % {"skill": rule.required_skill.name})
-    elif needs_skill and rule.skill_required_to_claim:
-        blockers.append(_("不具备所需技能“%(skill)s”") % {"skill": rule.required_skill.name})
-    elif needs_skill:
-        reasons.append(_("“%(skill)s”技能优先，非必需") % {"skill": rule.required_skill.name})
-    else:
-        reasons.append(_("无技能要求"))
-    if order.same_grid:
-        reasons.append(_("在我居住的网格"))
-    if load >= member.load_cap:
-        blockers.append(_("当前已承接%(load)s单，达到上限%(cap)s单") % {"load": load, "cap": member.load_cap})
+    """Why this pooled order suits me and what stops me claiming it (linli.orders.queries.pool_fit)."""
+    reasons, blockers = pool_fit(order, member=member, load=load)
     return {
         "order": order,
         "fit": order.fit,

@@ -1,8 +1,9 @@
 """Reusable order queries shared by the pages and the API (no side effects)."""
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.utils.translation import gettext as _
 
-from linli.orders.models import Order
+from linli.orders.models import CategoryRule, Order
 from linli.orders.models import Status as S
 from linli.people.models import MemberSkill
 
@@ -43,3 +44,31 @@ def pool_orders(user, member):
         .with_overdue_flag()
         .order_by("-fit", "-same_grid", "-priority", "created_at", "id")
     )
+
+
+def pool_fit(order, *, member, load) -> tuple[list[str], list[str]]:
+    """Why a pooled order (a row of `pool_orders`) suits the member, and what stops them claiming
+    it now: linli.orders.actions.member_fit_errors read from the row's annotations, without a
+    query. The pool only lists communities the member is approved with, so the registration
+    check holds by construction."""
+    rule = None
+    if order.category_id:
+        try:
+            rule = order.category.rule
+        except CategoryRule.DoesNotExist:
+            rule = None
+    needs_skill = rule is not None and rule.required_skill_id is not None
+    reasons, blockers = [], []
+    if needs_skill and order.skill_match:
+        reasons.append(_("具备所需技能“%(skill)s”") % {"skill": rule.required_skill.name})
+    elif needs_skill and rule.skill_required_to_claim:
+        blockers.append(_("不具备所需技能“%(skill)s”") % {"skill": rule.required_skill.name})
+    elif needs_skill:
+        reasons.append(_("“%(skill)s”技能优先，非必需") % {"skill": rule.required_skill.name})
+    else:
+        reasons.append(_("无技能要求"))
+    if order.same_grid:
+        reasons.append(_("在我居住的网格"))
+    if load >= member.load_cap:
+        blockers.append(_("当前已承接%(load)s单，达到上限%(cap)s单") % {"load": load, "cap": member.load_cap})
+    return reasons, blockers

@@ -43,14 +43,13 @@ from linli.orders.forms import (
 from linli.orders.models import (
     MEMBER_LOAD_STATUSES,
     OPEN_STATUSES,
-    CategoryRule,
     FollowUp,
     Order,
     OrderEvent,
     OrderPhoto,
     Status,
 )
-from linli.orders.queries import pool_orders
+from linli.orders.queries import pool_fit, pool_orders
 from linli.orgs.access import get_community_for_user
 from linli.orgs.models import Category, Community, Household, Unit
 from linli.people.access import get_member_for_user
@@ -751,33 +750,13 @@ def tasks(request):
     return render(request, "orders/tasks.html", {"member": member, "page": page})
 
 
-def _pool_fit_errors(order, *, member, load) -> list[str]:
-    """linli.orders.actions.member_fit_errors from the row's annotations, without a query.
-
-    The pool only lists communities the member is approved with, so the registration check
-    holds by construction; the skill and load checks read what the list query annotated.
-    """
-    errors = []
-    rule = None
-    if order.category_id:
-        try:
-            rule = order.category.rule
-        except CategoryRule.DoesNotExist:
-            rule = None
-    if rule is not None and rule.required_skill_id and rule.skill_required_to_claim and not order.skill_match:
-        errors.append(_("不具备所需技能“%(skill)s”") % {"skill": rule.required_skill})
-    if load >= member.load_cap:
-        errors.append(_("当前已承接%(load)s单，达到上限%(cap)s单") % {"load": load, "cap": member.load_cap})
-    return errors
-
-
 @login_required
 def pool(request):
     """领单池: what I may claim, best fit first, each with why I can't claim it when I can't."""
     member = _own_member(request)
     load = Order.objects.filter(assignee_id=member.pk, status__in=MEMBER_LOAD_STATUSES).count()
     page = Paginator(pool_orders(request.user, member), PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"order": o, "errors": _pool_fit_errors(o, member=member, load=load)} for o in page]
+    rows = [{"order": o, "errors": pool_fit(o, member=member, load=load)[1]} for o in page]
     return render(request, "orders/pool.html", {"member": member, "load": load, "page": page, "rows": rows})
 
 
