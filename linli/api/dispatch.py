@@ -10,7 +10,6 @@ dispatch action, discard drops the plan. Runs come through linli.dispatch.access
 user's scope: 404); every change is an action of linli.dispatch.actions — the pages' own.
 """
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
@@ -31,7 +30,6 @@ from linli.dispatch.suggestions import suggest_for_order
 from linli.lib.errors import NotAllowed
 from linli.orders.access import get_order_for_user
 from linli.orders.models import Status as OrderStatus
-from linli.orgs.models import Grid
 
 router = Router(tags=["dispatch"])
 
@@ -101,21 +99,6 @@ def _require_dispatcher(user) -> None:
         raise NotAllowed(_(NOT_DISPATCHER))
 
 
-def _runs_visible_to(user):
-    """Runs whose scope the user may run dispatch for — DispatchScope.allowed_for as a filter:
-    a town admin, the town's runs; community staff, their communities' runs and their grids'."""
-    s = user.scope
-    runs = DispatchRun.objects.select_related("created_by", "decided_by")
-    if s.superuser:
-        return runs
-    grids = Grid.objects.filter(community_id__in=s.community_ids).values("id")
-    return runs.filter(
-        Q(town_id__in=s.town_ids)
-        | Q(scope_kind="community", scope_id__in=s.community_ids)
-        | Q(scope_kind="grid", scope_id__in=grids)
-    )
-
-
 def _user_name(user) -> str | None:
     return (user.name or user.get_username()) if user is not None else None
 
@@ -181,7 +164,7 @@ def plan_dispatch_run(request, payload: DispatchRunIn, page: Query[PageIn]):
 def list_dispatch_runs(request, filters: Query[DispatchRunFilters], page: Query[PageIn]):
     """Runs of the scopes the caller may dispatch for, newest first; residents and members get 403."""
     _require_dispatcher(request.user)
-    runs = _runs_visible_to(request.user)
+    runs = DispatchRun.objects.visible_to(request.user).select_related("created_by", "decided_by")
     if filters.status:
         runs = runs.filter(status=filters.status)
     return page_of(runs.order_by("-created_at", "-id"), page, _present_run)

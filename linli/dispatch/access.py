@@ -20,7 +20,7 @@ def get_run_for_user(request, pk) -> DispatchRun:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404("no such run") from None
-    run = DispatchRun.objects.select_related("created_by", "decided_by").filter(pk=pk).first()
-    if run is None or not DispatchScope(run.scope_kind, run.scope_id, run.town_id).allowed_for(request.user.scope):
+    run = DispatchRun.objects.visible_to(request.user).select_related("created_by", "decided_by").filter(pk=pk).first()
+    if run is None:
         raise Http404("no such run")
     return run

@@ -16,9 +16,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.orders.models import Order
-from linli.orgs.models import Town
+from linli.orgs.models import Grid, Town
 from linli.people.models import Member
 from matching import Weights
+
+
+class DispatchRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Runs whose scope the user may run dispatch for (DispatchScope.allowed_for as a filter):
+        a town admin, the town's runs; community staff, their communities' runs and their grids'."""
+        s = user.scope
+        if s.superuser:
+            return self
+        grids = Grid.objects.filter(community_id__in=s.community_ids).values("id")
+        return self.filter(
+            Q(town_id__in=s.town_ids)
+            | Q(scope_kind="community", scope_id__in=s.community_ids)
+            | Q(scope_kind="grid", scope_id__in=grids)
+        )
 
 
 class DispatchRun(models.Model):
@@ -58,6 +73,8 @@ class DispatchRun(models.Model):
     total_score = models.IntegerField(_("总分"), default=0)
     exact = models.BooleanField(_("最优解"), default=True)
     gap = models.FloatField(_("最优性差距"), null=True, blank=True)
+
+    objects = DispatchRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("智能派单")

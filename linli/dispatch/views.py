@@ -54,16 +54,7 @@ def dispatch_home(request):
     choices = _scopes(request.user)
     if not choices:
         raise Http404("no dispatch scope")
-    allowed = {(k, i) for k, i, _ in choices}
-    s = request.user.scope
-    runs = DispatchRun.objects.select_related("created_by").order_by("-created_at")
-    if not s.superuser:
-        towns = set(s.town_ids) | set(
-            Community.objects.filter(id__in=s.community_ids).values_list("town_id", flat=True)
-        )
-        runs = runs.filter(town_id__in=towns)
-    # Runs of the user's scopes only (a community's staff do not see a neighbour's runs).
-    runs = [r for r in runs[:200] if s.superuser or (r.scope_kind, r.scope_id) in allowed][:20]
+    runs = DispatchRun.objects.visible_to(request.user).select_related("created_by").order_by("-created_at")[:20]
     return render(request, "dispatch/home.html", {"choices": choices, "runs": runs})
 
 
